@@ -1,0 +1,1 @@
+"""Faust agents: decode, call the pure code in ``core``/``detectors``, send."""

@@ -1,0 +1,76 @@
+"""JSON encoding of the records the agents publish, and decoding of the ones they consume.
+
+Field names match :mod:`padit_stream.models`; orjson keeps this off the profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from padit_stream.core.features import FeatureSet
+from padit_stream.errors import DecodeError
+
+__all__ = ["decode_record", "encode_anomaly", "encode_features", "features_observation"]
+
+
+def encode_features(source_id: str, metric_name: str, features: FeatureSet) -> bytes:
+    """A Features record."""
+    doc: dict[str, Any] = {"source_id": source_id, "metric_name": metric_name}
+    doc.update(zip(FeatureSet._fields, features, strict=True))
+    return orjson.dumps(doc)
+
+
+def features_observation(doc: dict[str, Any]) -> dict[str, float]:
+    """What detectors see from a Features record: ``timestamp``, ``value`` and the features."""
+    obs = {k: v for k, v in doc.items() if isinstance(v, int | float)}
+    obs["timestamp"] = doc["window_end"]
+    obs["value"] = doc["last"]
+    return obs
+
+
+def encode_anomaly(
+    *,
+    timestamp: float,
+    source_id: str,
+    metric_name: str,
+    score: float,
+    is_anomaly: bool,
+    confidence: float,
+    evidence: dict[str, Any],
+    detector: str,
+    labels: dict[str, str] | None = None,
+) -> bytes:
+    """An Anomaly record."""
+    return orjson.dumps(
+        {
+            "timestamp": timestamp,
+            "source_id": source_id,
+            "metric_name": metric_name,
+            "score": score,
+            "is_anomaly": is_anomaly,
+            "confidence": confidence,
+            "evidence": evidence,
+            "detector": detector,
+            "labels": labels or {},
+        }
+    )
+
+
+def decode_record(data: bytes, required: tuple[str, ...]) -> dict[str, Any]:
+    """Decode a JSON object and check that ``required`` fields are present.
+
+    Raises:
+        DecodeError: not a JSON object or a field is missing.
+    """
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise DecodeError(f"expected a JSON object, got {type(doc).__name__}")
+    missing = [f for f in required if f not in doc]
+    if missing:
+        raise DecodeError(f"missing field(s) {', '.join(missing)}")
+    return doc

@@ -1,0 +1,192 @@
+"""Per-series state as the stream keeps it: a window plus its compact persistent form.
+
+The window is persisted as *rows that grow with new data, not with the window*: every batch
+writes one chunk row holding the samples it added to the series (16 bytes each) and one
+small meta row; a chunk row is deleted once all its samples have left the window. So the
+bytes written per metric stay flat whether the window holds 100 or 10,000 samples.
+
+Rebuilding from the rows replays the live chunks in arrival order; the window then holds
+exactly the samples it held before (its content is the newest ``max_count`` samples within
+``span`` of the newest timestamp, which the replay of any superset of them reproduces), and
+features, a function of content alone, are bit-identical.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from padit_stream.core.features import FeatureSet
+from padit_stream.core.window import SlidingWindow
+from padit_stream.errors import DecodeError, LateSampleError
+
+__all__ = ["SeriesConfig", "SeriesState", "chunk_key"]
+
+# version, next chunk id, first live chunk id, last emit ts, last input offset applied
+_META = struct.Struct("<Bqqdq")
+_META_VERSION = 1
+_CHUNK_ID = struct.Struct(">Q")  # big-endian so chunk rows of a series sort by id
+_CHUNK_SEP = b"\x00"
+
+
+def chunk_key(series_key: bytes, chunk_id: int) -> bytes:
+    """Row key of one chunk of a series."""
+    return series_key + _CHUNK_SEP + _CHUNK_ID.pack(chunk_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesConfig:
+    """Window parameters shared by every series."""
+
+    span: float = 300.0
+    max_count: int = 1000
+    lateness: float = 30.0
+    ewma_alpha: float = 0.3
+    emit_every: float = 60.0
+
+    def new_window(self) -> SlidingWindow:
+        return SlidingWindow(self.span, self.max_count, self.lateness, self.ewma_alpha)
+
+
+class SeriesState:
+    """One series' window, emission clock and the rows not yet written."""
+
+    __slots__ = (
+        "_batch",
+        "_chunk",
+        "_dead",
+        "_live",
+        "_order",
+        "config",
+        "key",
+        "last_emit",
+        "last_offset",
+        "next_chunk",
+        "window",
+    )
+
+    def __init__(self, key: bytes, config: SeriesConfig) -> None:
+        self.key = key
+        self.config = config
+        self.window = config.new_window()
+        self.next_chunk = 0
+        self.last_emit = -math.inf
+        self.last_offset = -1
+        self._live: dict[int, int] = {}  # chunk id -> samples of it still in the window
+        self._order: deque[int] = deque()  # chunk ids in id order, dead ones dropped lazily
+        self._chunk = -1  # chunk of the batch in progress (-1: none)
+        self._batch: list[float] = []  # ts, value pairs of that chunk
+        self._dead: list[int] = []  # persisted chunks to delete at the next flush
+
+    def add(self, ts: float, value: float, offset: int = -1) -> FeatureSet | None:
+        """Add one sample; return features when the emission cadence says so.
+
+        ``offset`` is the input record's offset in its partition: a record at or below the
+        last offset applied is a redelivery (at-least-once after a crash) and is ignored,
+        which makes the update idempotent.
+
+        Raises:
+            LateSampleError: the sample is too late for the window (nothing changes).
+        """
+        if 0 <= offset <= self.last_offset:
+            return None
+        if self._chunk < 0:
+            self._chunk = self.next_chunk
+            self.next_chunk += 1
+            self._live[self._chunk] = 0
+            self._order.append(self._chunk)
+        if offset >= 0:
+            self.last_offset = offset
+        evicted = self.window.add(ts, value, self._chunk)
+        # A late sample can leave at once (count bound), emptying its own chunk early.
+        self._live[self._chunk] = self._live.get(self._chunk, 0) + 1
+        self._batch += (ts, value)
+        for tag in evicted:
+            left = self._live[tag] - 1
+            if left:
+                self._live[tag] = left
+            else:
+                del self._live[tag]
+                if tag != self._chunk:
+                    self._dead.append(tag)
+        if self.window.max_ts - self.last_emit >= self.config.emit_every:
+            self.last_emit = self.window.max_ts
+            return self.window.features()
+        return None
+
+    def _first_live(self) -> int:
+        order = self._order
+        while order and order[0] not in self._live:
+            order.popleft()
+        return order[0] if order else self.next_chunk
+
+    def flush(self) -> list[tuple[bytes, bytes | None]]:
+        """Rows changed since the last flush (``None`` deletes); call once per batch."""
+        rows: list[tuple[bytes, bytes | None]] = [
+            (chunk_key(self.key, c), None) for c in self._dead
+        ]
+        chunk = self._chunk
+        if chunk >= 0 and self._live.get(chunk, 0) > 0:
+            rows.append(
+                (chunk_key(self.key, chunk), struct.pack(f"<{len(self._batch)}d", *self._batch))
+            )
+        elif chunk >= 0:
+            self._live.pop(chunk, None)
+        self._dead = []
+        self._batch = []
+        self._chunk = -1
+        meta = _META.pack(
+            _META_VERSION, self.next_chunk, self._first_live(), self.last_emit, self.last_offset
+        )
+        rows.append((self.key, meta))
+        return rows
+
+    @classmethod
+    def load(
+        cls, key: bytes, config: SeriesConfig, get: Callable[[bytes], bytes | None]
+    ) -> SeriesState:
+        """Rebuild a series from its rows (a new, empty series when there are none).
+
+        Raises:
+            DecodeError: a stored row is corrupt.
+        """
+        state = cls(key, config)
+        meta = get(key)
+        if meta is None:
+            return state
+        try:
+            version, next_chunk, first_live, last_emit, last_offset = _META.unpack(meta)
+        except struct.error as exc:
+            raise DecodeError(f"corrupt window meta row for {key!r}") from exc
+        if version != _META_VERSION:
+            raise DecodeError(f"window meta row for {key!r} has unknown version {version}")
+        state._replay((c, get(chunk_key(key, c))) for c in range(first_live, next_chunk))
+        state.next_chunk = next_chunk
+        state.last_emit = last_emit
+        state.last_offset = last_offset
+        return state
+
+    def _replay(self, chunks: Iterable[tuple[int, bytes | None]]) -> None:
+        window = self.window
+        for chunk_id, raw in chunks:
+            if raw is None:
+                continue
+            if len(raw) % 16:
+                raise DecodeError(f"corrupt chunk {chunk_id} of {self.key!r}")
+            flat = struct.unpack(f"<{len(raw) // 8}d", raw)
+            self._live[chunk_id] = 0
+            self._order.append(chunk_id)
+            for i in range(0, len(flat), 2):
+                try:
+                    evicted = window.add(flat[i], flat[i + 1], chunk_id)
+                except LateSampleError:
+                    continue
+                self._live[chunk_id] += 1
+                for tag in evicted:
+                    self._live[tag] -= 1
+        for chunk_id in [c for c, n in self._live.items() if n <= 0]:
+            del self._live[chunk_id]
+            self._dead.append(chunk_id)

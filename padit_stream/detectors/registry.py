@@ -1,0 +1,27 @@
+"""Detector classes by configuration name."""
+
+from __future__ import annotations
+
+from padit_stream.detectors.base import Detector
+from padit_stream.detectors.rules import ThresholdDetector
+from padit_stream.detectors.seasonal import SeasonalDetector
+from padit_stream.detectors.shift import LevelShiftDetector, VarianceShiftDetector
+from padit_stream.detectors.spectral import SpectralResidualDetector
+from padit_stream.detectors.statistical import CusumDetector, EwmaDetector, RobustZScoreDetector
+
+__all__ = ["BASE_DETECTORS"]
+
+#: The single-statistic detectors, by their ``name`` (the composite is added by the factory).
+BASE_DETECTORS: dict[str, type[Detector]] = {
+    cls.name: cls
+    for cls in (
+        RobustZScoreDetector,
+        EwmaDetector,
+        CusumDetector,
+        LevelShiftDetector,
+        VarianceShiftDetector,
+        SeasonalDetector,
+        SpectralResidualDetector,
+        ThresholdDetector,
+    )
+}

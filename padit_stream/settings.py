@@ -1,0 +1,170 @@
+"""Settings of the stream job: ``config/padit.yaml`` validated by pydantic, then env overrides.
+
+Environment variables win over the file: ``PADIT_CONFIG`` (the file), ``PADIT_BROKER``,
+``PADIT_APP_ID``, ``PADIT_DATA_DIR``, ``PADIT_WEB_HOST``, ``PADIT_WEB_PORT``,
+``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``,
+``PADIT_WEBHOOK_URL``. Secrets (webhook URLs with tokens) belong in the environment, never
+in the YAML in the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from padit_stream.detectors.config import DetectionConfig
+from padit_stream.errors import ConfigError
+
+__all__ = [
+    "AlertingSettings",
+    "AppSettings",
+    "DetectionSettings",
+    "Settings",
+    "TopicSettings",
+    "WindowSettings",
+    "load_settings",
+]
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "padit.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSettings(_Strict):
+    """The Faust app: identity, broker, storage and web view."""
+
+    id: str = Field("padit", min_length=1)
+    broker: str = "kafka://127.0.0.1:9092"
+    data_dir: Path = Path("data/worker")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, ge=1, le=65535)
+    # Faust waits this long for more messages before handing a short batch to an agent.
+    batch_size: int = Field(500, ge=1)
+    batch_timeout_sec: float = Field(0.05, gt=0)
+    standby_replicas: int = Field(0, ge=0)
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        hosts = value.removeprefix("kafka://")
+        if not hosts or any(":" not in h for h in hosts.split(";")):
+            raise ValueError("expected kafka://HOST:PORT (several separated by ';')")
+        return value if value.startswith("kafka://") else f"kafka://{value}"
+
+
+class TopicSettings(_Strict):
+    """Topic names are ``{prefix}.{kind}.v{version}``."""
+
+    prefix: str = "padit"
+    version: int = Field(1, ge=1)
+    partitions: int = Field(4, ge=1)
+    replication: int = Field(1, ge=1)
+
+    def name(self, kind: str) -> str:
+        return f"{self.prefix}.{kind}.v{self.version}"
+
+
+class WindowSettings(_Strict):
+    """Per-(source, metric) sliding windows, on event time."""
+
+    span_sec: float = Field(300.0, gt=0)
+    max_samples: int = Field(1000, ge=1)
+    allowed_lateness_sec: float = Field(30.0, ge=0)
+    # 0 emits features on every metric; otherwise once per this much event time per series.
+    emit_every_sec: float = Field(60.0, ge=0)
+    ewma_alpha: float = Field(0.3, gt=0, le=1)
+
+
+class AlertingSettings(_Strict):
+    """The seed's alert policy and where notifications go."""
+
+    alert_threshold: float = Field(0.7, ge=0, le=1)
+    critical_threshold: float = Field(0.9, ge=0, le=1)
+    webhook_url: str | None = None
+    webhook_timeout_sec: float = Field(5.0, gt=0)
+
+
+class DetectionSettings(DetectionConfig):
+    """Detectors per metric (see ``detectors.config``) and the anomaly decision."""
+
+    # An evaluation is an anomaly when its score is above this (the seed: 0.5).
+    anomaly_threshold: float = Field(0.5, ge=0, le=1)
+
+
+class Settings(_Strict):
+    """Everything the stream job reads from ``config/padit.yaml``."""
+
+    app: AppSettings = AppSettings()
+    topics: TopicSettings = TopicSettings()
+    window: WindowSettings = WindowSettings()
+    detection: DetectionSettings = DetectionSettings()
+    alerting: AlertingSettings = AlertingSettings()
+
+
+# env var -> path in the YAML document
+_ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "PADIT_BROKER": ("app", "broker"),
+    "PADIT_APP_ID": ("app", "id"),
+    "PADIT_DATA_DIR": ("app", "data_dir"),
+    "PADIT_WEB_HOST": ("app", "web_host"),
+    "PADIT_WEB_PORT": ("app", "web_port"),
+    "PADIT_PARTITIONS": ("topics", "partitions"),
+    "PADIT_TOPIC_PREFIX": ("topics", "prefix"),
+    "PADIT_EMIT_EVERY_SEC": ("window", "emit_every_sec"),
+    "PADIT_WEBHOOK_URL": ("alerting", "webhook_url"),
+}
+
+
+def _format_errors(
+    exc: ValidationError, source: str, env_keys: Mapping[tuple[str, ...], str]
+) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        where = env_keys.get(loc)
+        origin = f"environment variable {where}" if where else source
+        got = err.get("input")
+        got_text = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{origin}: key '{'.'.join(loc)}': {err['msg']}{got_text}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the YAML file (``PADIT_CONFIG`` or ``config/padit.yaml``) and apply env overrides.
+
+    Raises:
+        ConfigError: naming the file (or environment variable), the key and what was expected.
+    """
+    env = os.environ if env is None else env
+    file = Path(path or env.get("PADIT_CONFIG") or DEFAULT_CONFIG)
+    try:
+        doc: Any = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{file}: expected a mapping at the top level, got {type(doc).__name__}")
+    applied: dict[tuple[str, ...], str] = {}
+    for var, loc in _ENV_OVERRIDES.items():
+        if var in env:
+            section = doc.setdefault(loc[0], {})
+            if not isinstance(section, dict):
+                raise ConfigError(f"{file}: key '{loc[0]}': expected a mapping")
+            section[loc[1]] = env[var]
+            applied[loc] = var
+    try:
+        return Settings.model_validate(doc)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, str(file), applied)) from exc

@@ -1,0 +1,302 @@
+"""Routing, grouping and notification timing (group_wait, group_interval, repeat)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from padit_stream.alerting.config import AlertingConfig, RouteConfig
+from padit_stream.alerting.grouping import Groups, GroupState, Notification, Router
+from padit_stream.alerting.model import Alert, fingerprint
+from padit_stream.alerting.silences import SilenceStore
+
+
+def make_alert(
+    source: str = "ru-1",
+    metric: str = "rtt_ms",
+    *,
+    status: str = "firing",
+    severity: str = "warning",
+    alert_id: str | None = None,
+    starts_at: float = 0.0,
+) -> Alert:
+    fp = fingerprint(source, metric, "zscore", {})
+    return Alert(
+        alert_id=alert_id or f"id-{fp}",
+        fingerprint=fp,
+        timestamp=starts_at,
+        source_id=source,
+        metric_name=metric,
+        detector="zscore",
+        severity=severity,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+        title=f"{metric} anomalous on {source}",
+        description="d",
+        score=0.8,
+        peak_score=0.8,
+        starts_at=starts_at,
+        ends_at=starts_at + 100 if status == "resolved" else None,
+        labels={
+            "alertname": "PaditAnomaly",
+            "source_id": source,
+            "metric_name": metric,
+            "severity": severity,
+        },
+        annotations={"summary": f"{metric} on {source}"},
+    )
+
+
+def resolved(alert: Alert) -> Alert:
+    return replace(alert, status="resolved", ends_at=alert.starts_at + 100)
+
+
+def config(**route: object) -> AlertingConfig:
+    base: dict[str, object] = {
+        "receiver": "team",
+        "group_by": ["source_id"],
+        "group_wait": 30,
+        "group_interval": 300,
+        "repeat_interval": 3600,
+    }
+    base.update(route)
+    return AlertingConfig.model_validate(
+        {
+            "route": base,
+            "receivers": [{"name": "team"}, {"name": "pager"}, {"name": "audit"}],
+            "inhibit_rules": [
+                {
+                    "source_matchers": ['metric_name="up"'],
+                    "target_matchers": ['metric_name=~".*latency.*"'],
+                    "equal": ["source_id"],
+                }
+            ],
+        }
+    )
+
+
+def fps(n: Notification) -> list[tuple[str, str]]:
+    return [(a.source_id + "/" + a.metric_name, a.status) for a in n.alerts]
+
+
+def test_router_picks_first_matching_child_and_inherits() -> None:
+    router = Router(
+        config(
+            routes=[
+                {"matchers": ['severity="critical"'], "receiver": "pager", "group_wait": 5},
+                {"matchers": ['severity=~"critical|warning"'], "receiver": "audit"},
+            ]
+        )
+    )
+    (crit,) = router.route({"severity": "critical", "source_id": "ru-1"})
+    assert (crit.receiver, crit.group_wait, crit.group_interval) == ("pager", 5.0, 300.0)
+    assert crit.group_labels == {"source_id": "ru-1"}
+    (warn,) = router.route({"severity": "warning", "source_id": "ru-1"})
+    assert warn.receiver == "audit"
+    (info,) = router.route({"severity": "info", "source_id": "ru-1"})
+    assert info.receiver == "team"
+    assert len({crit.group_key, warn.group_key, info.group_key}) == 3
+
+
+def test_router_continue_sends_to_several_receivers() -> None:
+    router = Router(
+        config(
+            routes=[
+                {"matchers": ['severity="critical"'], "receiver": "audit", "continue": True},
+                {"matchers": ['severity="critical"'], "receiver": "pager"},
+            ]
+        )
+    )
+    assert [t.receiver for t in router.route({"severity": "critical"})] == ["audit", "pager"]
+
+
+def test_group_by_all_labels() -> None:
+    router = Router(RouteConfig(receiver="team", group_by=["..."]))
+    (t,) = router.route({"b": "2", "a": "1"})
+    assert t.group_labels == {"a": "1", "b": "2"}
+
+
+def test_default_timings_are_alertmanagers() -> None:
+    (t,) = Router(RouteConfig(receiver="x")).route({"alertname": "A", "source_id": "s"})
+    assert (t.group_wait, t.group_interval, t.repeat_interval) == (30.0, 300.0, 14400.0)
+    assert t.group_labels == {"alertname": "A", "source_id": "s"}
+
+
+def test_group_wait_then_one_notification_for_the_group() -> None:
+    groups = Groups(config())
+    groups.on_alert(make_alert("ru-1", "rtt_ms"), now=1000.0)
+    groups.on_alert(make_alert("ru-1", "loss"), now=1010.0)
+    groups.on_alert(make_alert("ru-2", "rtt_ms"), now=1020.0)
+    assert groups.due(1029.0) == []
+    first = groups.due(1030.0)
+    assert [n.group_labels for n in first] == [{"source_id": "ru-1"}]
+    assert sorted(fps(first[0])) == [("ru-1/loss", "firing"), ("ru-1/rtt_ms", "firing")]
+    assert first[0].status == "firing" and first[0].receiver == "team"
+    second = groups.due(1050.0)
+    assert [n.group_labels for n in second] == [{"source_id": "ru-2"}]
+    assert groups.next_due() == 1330.0
+
+
+def test_new_alert_waits_for_group_interval() -> None:
+    groups = Groups(config())
+    groups.on_alert(make_alert("ru-1", "rtt_ms"), now=0.0)
+    assert len(groups.due(30.0)) == 1
+    groups.on_alert(make_alert("ru-1", "loss"), now=40.0)
+    assert groups.due(100.0) == []
+    (n,) = groups.due(330.0)
+    assert sorted(fps(n)) == [("ru-1/loss", "firing"), ("ru-1/rtt_ms", "firing")]
+    assert not n.repeat
+
+
+def test_unchanged_group_repeats_only_after_repeat_interval() -> None:
+    groups = Groups(config())
+    a = make_alert()
+    groups.on_alert(a, now=0.0)
+    assert len(groups.due(30.0)) == 1
+    # The same record again is not a change.
+    groups.on_alert(a, now=100.0)
+    sent = []
+    for t in range(330, 3630, 300):
+        sent += groups.due(float(t))
+    assert sent == []
+    (n,) = groups.due(3630.0)
+    assert n.repeat and fps(n) == [("ru-1/rtt_ms", "firing")]
+
+
+def test_resolution_is_notified_then_the_group_goes() -> None:
+    groups = Groups(config())
+    a = make_alert()
+    groups.on_alert(a, now=0.0)
+    groups.due(30.0)
+    groups.on_alert(resolved(a), now=50.0)
+    (n,) = groups.due(330.0)
+    assert n.status == "resolved" and fps(n) == [("ru-1/rtt_ms", "resolved")]
+    assert groups.groups == {}
+
+
+def test_alert_that_resolves_before_group_wait_is_never_notified() -> None:
+    groups = Groups(config())
+    a = make_alert()
+    groups.on_alert(a, now=0.0)
+    groups.on_alert(resolved(a), now=10.0)
+    assert groups.due(30.0) == []
+    assert groups.groups == {}
+
+
+def test_escalation_and_new_incident_are_changes() -> None:
+    groups = Groups(config())
+    a = make_alert()
+    groups.on_alert(a, now=0.0)
+    groups.due(30.0)
+    groups.on_alert(replace(a, severity="critical"), now=60.0)
+    (n,) = groups.due(330.0)
+    assert [x.severity for x in n.alerts] == ["critical"]
+    groups.on_alert(replace(a, severity="critical", alert_id="other-incident"), now=400.0)
+    (n,) = groups.due(630.0)
+    assert [x.alert_id for x in n.alerts] == ["other-incident"]
+
+
+def test_notification_ids_are_unique_and_reproducible() -> None:
+    def ids() -> list[str]:
+        groups = Groups(config())
+        a = make_alert()
+        groups.on_alert(a, now=0.0)
+        out = groups.due(30.0)
+        groups.on_alert(resolved(a), now=40.0)
+        return [n.id for n in out + groups.due(330.0)]
+
+    first = ids()
+    assert len(set(first)) == 2 and first == ids()
+
+
+def test_a_recreated_group_gets_new_notification_ids() -> None:
+    groups = Groups(config())
+    a = make_alert()
+    groups.on_alert(a, now=0.0)
+    sent = groups.due(30.0)
+    groups.on_alert(resolved(a), now=40.0)
+    sent += groups.due(330.0)
+    assert groups.groups == {}
+    # The same series fires again: same group key, new group.
+    groups.on_alert(replace(a, alert_id="second"), now=330.0)
+    sent += groups.due(360.0)
+    assert [n.status for n in sent] == ["firing", "resolved", "firing"]
+    assert len({n.id for n in sent}) == 3
+
+
+def test_silenced_alert_is_not_notified_until_the_silence_ends() -> None:
+    silences = SilenceStore()
+    silences.create(
+        {
+            "matchers": ['source_id="ru-1"'],
+            "starts_at": 0,
+            "ends_at": 500,
+            "created_by": "me",
+        },
+        now=0.0,
+    )
+    groups = Groups(config())
+    groups.on_alert(make_alert(), now=0.0)
+    assert groups.due(30.0, silences) == []
+    assert groups.due(330.0, silences) == []
+    (n,) = groups.due(630.0, silences)
+    assert fps(n) == [("ru-1/rtt_ms", "firing")] and not n.alerts[0].silenced
+
+
+def test_resolution_of_a_notified_alert_is_sent_even_if_silenced_since() -> None:
+    silences = SilenceStore()
+    groups = Groups(config())
+    a = make_alert()
+    groups.on_alert(a, now=0.0)
+    assert len(groups.due(30.0, silences)) == 1
+    silences.create(
+        {"matchers": ['source_id="ru-1"'], "starts_at": 0, "ends_at": 9e9, "created_by": "me"},
+        now=40.0,
+    )
+    groups.on_alert(resolved(a), now=50.0)
+    (n,) = groups.due(330.0, silences)
+    assert fps(n) == [("ru-1/rtt_ms", "resolved")]
+
+
+def test_inhibited_alert_is_held_back_while_the_source_fires() -> None:
+    groups = Groups(config())
+    up = make_alert("ru-1", "up", severity="critical")
+    groups.on_alert(up, now=0.0)
+    groups.on_alert(make_alert("ru-1", "latency_ms"), now=0.0)
+    groups.on_alert(make_alert("ru-2", "latency_ms"), now=0.0)
+    out = groups.due(30.0)
+    assert sorted(fps(n)[0] for n in out) == [("ru-1/up", "firing"), ("ru-2/latency_ms", "firing")]
+    assert all(len(n.alerts) == 1 for n in out)
+    groups.on_alert(resolved(up), now=100.0)
+    (n,) = groups.due(330.0)
+    assert sorted(fps(n)) == [("ru-1/latency_ms", "firing"), ("ru-1/up", "resolved")]
+
+
+def test_groups_survive_encode_decode() -> None:
+    cfg = config()
+    groups = Groups(cfg)
+    groups.on_alert(make_alert("ru-1", "up"), now=0.0)
+    groups.on_alert(make_alert("ru-1", "latency_ms"), now=0.0)
+    groups.due(30.0)
+    restored = Groups.decode(cfg, groups.encode())
+    assert restored.groups == groups.groups
+    assert restored.inhibition == groups.inhibition
+    key = next(iter(groups.groups))
+    assert GroupState.decode(groups.groups[key].encode()) == groups.groups[key]
+    assert restored.due(3630.0)[0].to_dict() == groups.due(3630.0)[0].to_dict()
+
+
+def test_notification_round_trips() -> None:
+    groups = Groups(config())
+    groups.on_alert(make_alert(), now=0.0)
+    (n,) = groups.due(30.0)
+    assert Notification.from_dict(n.to_dict()) == n
+    assert n.common_labels()["source_id"] == "ru-1"
+
+
+@pytest.mark.parametrize("bad", [b"", b"[]", b'{"groups": 1}'])
+def test_decode_rejects_garbage(bad: bytes) -> None:
+    from padit_stream.errors import DecodeError
+
+    with pytest.raises(DecodeError):
+        Groups.decode(config(), bad)
