@@ -16,9 +16,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# System packages for the real test peers (netconfd, sshd, socat, tshark, kcat).
+# System packages for the real test peers (netconfd, sshd, socat, tshark) and tools (kcat,
+# docker-compose).
 peers:
 	bash scripts/install-peers.sh
+	bash scripts/install-tools.sh
 
 kafka-fetch:
 	bash tools/kafka/kafka.sh fetch

@@ -96,7 +96,7 @@ def resolve_path(value: Path, info: ValidationInfo) -> Path:
 
     For use in ``field_validator``s of endpoint configs.
     """
-    base = (info.context or {}).get("base_dir") if info.context is not None else None
+    base = (info.context or {}).get("base_dir")
     if base is not None and not value.is_absolute():
         return Path(base) / value
     return value
@@ -168,6 +168,8 @@ _ERRNO_KINDS: dict[int, ErrorKind] = {
     errno.ECONNRESET: "refused",
     errno.ETIMEDOUT: "timeout",
     errno.EHOSTUNREACH: "unreachable",
+    errno.ENODEV: "unreachable",
+    errno.ENXIO: "unreachable",
     errno.ENETUNREACH: "unreachable",
     errno.EACCES: "permission",
     errno.EPERM: "permission",

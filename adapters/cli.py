@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="padit-adapters", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="padit-adapters", description="Run, check or list PADIT adapters."
+    )
     p.add_argument("--log-level", default=os.environ.get("PADIT_LOG_LEVEL", "INFO"))
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="probe the endpoints of CONFIG and publish to Kafka")

@@ -103,6 +103,7 @@ def expand_env(value: str, *, where: str = "") -> str:
         >>> os.environ["PADIT_DOC_TOKEN"] = "s3cret"
         >>> expand_env("Bearer ${PADIT_DOC_TOKEN}")
         'Bearer s3cret'
+        >>> del os.environ["PADIT_DOC_TOKEN"]
     """
     out = []
     i = 0

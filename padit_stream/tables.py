@@ -16,13 +16,32 @@ import pickle
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from padit_stream.alerting import AlertState
+from padit_stream.alerting.stage import NotificationStage
 from padit_stream.app import app, settings
 from padit_stream.core.series import SeriesConfig, SeriesState
 from padit_stream.core.wire import parse_metric_key
 from padit_stream.detectors import Detector
 from padit_stream.detectors.config import build_detector
 
-__all__ = ["RowStore", "StateCache", "detector_rows", "detector_states", "window_rows", "windows"]
+__all__ = [
+    "RowStore",
+    "StateCache",
+    "EventClock",
+    "StageHolder",
+    "alert_clock",
+    "alert_state_rows",
+    "alert_states",
+    "detector_rows",
+    "detector_states",
+    "notify_rows",
+    "is_local",
+    "notification",
+    "notify_store",
+    "owner_of",
+    "window_rows",
+    "windows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +53,22 @@ window_rows = app.Table(
     value_type=bytes,
     partitions=settings.topics.partitions,
     help="Per-series window: meta rows (series key) and sample chunk rows.",
+)
+
+alert_state_rows = app.Table(
+    "alert-states",
+    key_type=bytes,
+    value_type=bytes,
+    partitions=settings.topics.partitions,
+    help="Alert lifecycle state per fingerprint (partitioned like the anomalies).",
+)
+
+notify_rows = app.Table(
+    "alert-notify",
+    key_type=bytes,
+    value_type=bytes,
+    partitions=1,
+    help="Notification stage: groups, silences and the outbox of undelivered notifications.",
 )
 
 detector_rows = app.Table(
@@ -58,6 +93,10 @@ class RowStore:
         value: bytes | None = self._db(partition).get(key)
         return value
 
+    def items(self, partition: int, prefix: bytes = b"") -> list[tuple[bytes, bytes]]:
+        """Rows of one partition whose key starts with ``prefix``."""
+        return [(k, v) for k, v in self._db(partition).items() if k.startswith(prefix)]
+
     def write(self, partition: int, rows: Iterable[tuple[bytes, bytes | None]]) -> int:
         """Apply rows (``None`` deletes) locally and to the changelog; returns bytes sent."""
         db = self._db(partition)
@@ -81,18 +120,29 @@ class StateCache(Generic[T]):
         self.rows = rows
         self._load = load
         self._items: dict[bytes, T] = {}
+        self._partitions: dict[bytes, int] = {}
 
     def get(self, partition: int, key: bytes) -> T:
         item = self._items.get(key)
         if item is None:
             item = self._items[key] = self._load(key, lambda k: self.rows.get(partition, k))
+            self._partitions[key] = partition
         return item
+
+    def put(self, partition: int, key: bytes, item: T) -> None:
+        self._items[key] = item
+        self._partitions[key] = partition
+
+    def cached(self) -> list[tuple[bytes, int, T]]:
+        """What is decoded now: key, partition and item."""
+        return [(k, self._partitions[k], v) for k, v in self._items.items()]
 
     def peek(self, key: bytes) -> T | None:
         return self._items.get(key)
 
     def clear(self) -> None:
         self._items.clear()
+        self._partitions.clear()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -123,9 +173,68 @@ def _load_detector(key: bytes, get: Callable[[bytes], bytes | None]) -> Detector
 detector_states: StateCache[Detector] = StateCache(RowStore(detector_rows), _load_detector)
 
 
+def _load_alert_state(key: bytes, get: Callable[[bytes], bytes | None]) -> AlertState | None:
+    raw = get(key)
+    return AlertState.decode(raw) if raw is not None else None
+
+
+alert_states: StateCache[AlertState | None] = StateCache(
+    RowStore(alert_state_rows), _load_alert_state
+)
+notify_store = RowStore(notify_rows)
+
+
+def owner_of(table: Any, partition: int) -> str | None:
+    """Web URL of the worker that holds ``partition`` of ``table`` (actively), if known."""
+    topic = table.changelog_topic.get_topic_name()
+    for url, topics in app.router.table_metadata(table.name).items():
+        if partition in topics.get(topic, ()):
+            return str(url).rstrip("/")
+    return None
+
+
+def is_local(url: str | None) -> bool:
+    return url is not None and url == str(app.conf.canonical_url).rstrip("/")
+
+
+class EventClock:
+    """Newest event time this worker has seen (derived from the stream, not state)."""
+
+    def __init__(self) -> None:
+        self.now = float("-inf")
+
+    def see(self, ts: float) -> None:
+        if ts > self.now:
+            self.now = ts
+
+
+class StageHolder:
+    """The notification stage of this worker, built from its rows when first needed."""
+
+    def __init__(self) -> None:
+        self._stage: NotificationStage | None = None
+        self.retired: list[NotificationStage] = []
+
+    def get(self) -> NotificationStage:
+        if self._stage is None:
+            self._stage = NotificationStage(settings.alerting, notify_store)
+        return self._stage
+
+    def drop(self) -> None:
+        if self._stage is not None:
+            self.retired.append(self._stage)
+            self._stage = None
+
+
+alert_clock = EventClock()
+notification = StageHolder()
+
+
 @app.on_partitions_revoked.connect
 def _drop_caches(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
     # A partition that comes back later may have been changed by another worker.
     logger.info("partitions revoked: dropping decoded state caches")
     windows.clear()
     detector_states.clear()
+    alert_states.clear()
+    notification.drop()

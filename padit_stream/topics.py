@@ -10,6 +10,7 @@ from faust.types import TopicT
 from padit_stream.app import app, settings
 
 __all__ = [
+    "alert_events_topic",
     "alerts_topic",
     "anomalies_topic",
     "dead_letter_topic",
@@ -18,14 +19,14 @@ __all__ = [
 ]
 
 
-def _topic(kind: str) -> TopicT:
+def _topic(kind: str, partitions: int | None = None) -> TopicT:
     return app.topic(
         settings.topics.name(kind),
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
         value_serializer="raw",
-        partitions=settings.topics.partitions,
+        partitions=partitions or settings.topics.partitions,
         replicas=settings.topics.replication,
         # Internal: PADIT owns these topics, so the worker creates them (with the configured
         # partitions) before it subscribes; Faust skips missing source topics otherwise.
@@ -38,3 +39,6 @@ features_topic = _topic("features")
 anomalies_topic = _topic("anomalies")
 alerts_topic = _topic("alerts")
 dead_letter_topic = _topic("deadletter")
+# Lifecycle transitions on their way to the notification stage. One partition: silences,
+# inhibition and grouping need every alert in one place (alert volume is small).
+alert_events_topic = _topic("alert-events", partitions=1)

@@ -1,17 +1,27 @@
-"""The worker's web view: health, readiness and table state queries."""
+"""The worker's web view: health, readiness, table state, silences and delivery figures.
+
+Each request about state is answered by the worker that owns it: the window of a series by
+the owner of its partition, the alerting API by the owner of the notification stage; any
+other worker forwards the request once.
+"""
 
 from __future__ import annotations
 
+import hmac
 import math
+import os
 from typing import Any
 
 from faust.web import Request, Response, View
 
+from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.app import app, settings
 from padit_stream.core.wire import metric_key, partition_for_key
-from padit_stream.tables import window_rows, windows
+from padit_stream.tables import is_local, notification, notify_rows, owner_of, window_rows, windows
 
-__all__ = ["HealthView", "ReadyView", "WindowView"]
+__all__ = ["DeliveryView", "HealthView", "ReadyView", "SilenceView", "SilencesView", "WindowView"]
+
+_ROUTED = "x-padit-routed"
 
 
 @app.page("/health")
@@ -23,13 +33,11 @@ class HealthView(View):
 
 
 def _readiness() -> dict[str, Any]:
-    consumer = app.consumer
     try:
-        assigned = len(consumer.assignment())
-    except Exception:
+        assigned = len(app.consumer.assignment())
+    except Exception:  # noqa: BLE001  (consumer not started yet: not ready, not an error)
         assigned = 0
-    recovery = app.tables.recovery  # type: ignore[attr-defined]
-    recovered = recovery.completed.is_set()
+    recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
     return {
         "connected": assigned > 0,
         "partitions_assigned": assigned,
@@ -49,23 +57,20 @@ class ReadyView(View):
         return self.json(info, status=200 if ready else 503)
 
 
-def _canonical(url: Any) -> str:
-    return str(url).rstrip("/")
-
-
-def _owner_of(partition: int) -> str | None:
-    """Web URL of the worker that holds ``partition`` of the windows table (actively)."""
-    topic = window_rows.changelog_topic.get_topic_name()
-    for url, topics in app.router.table_metadata(window_rows.name).items():
-        if partition in topics.get(topic, ()):
-            return _canonical(url)
-    return None
-
-
-async def _forward(view: View, request: Request, owner: str) -> Response:
-    # One hop only ("routed"): during a rebalance two workers may disagree on the owner.
-    url = f"{owner}{request.url.path}?routed=1"
-    async with app.http_client.get(url) as response:
+async def _route(view: View, request: Request, table: Any, partition: int) -> Response | None:
+    """``None`` when this worker owns the partition, else the owner's answer (or 503)."""
+    owner = owner_of(table, partition)
+    if owner is None:
+        return view.json({"error": "not ready", "detail": "partitions are not assigned"}, status=503)
+    if is_local(owner) or request.headers.get(_ROUTED):
+        return None
+    # One hop only: during a rebalance two workers may briefly disagree on the owner.
+    headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
+    headers[_ROUTED] = "1"
+    body = await request.read()
+    async with app.http_client.request(
+        request.method, f"{owner}{request.url.path_qs}", headers=headers, data=body or None
+    ) as response:
         return view.text(
             await response.text(), content_type=response.content_type, status=response.status
         )
@@ -82,16 +87,10 @@ class WindowView(View):
     async def get(self, request: Request, source_id: str, metric_name: str) -> Response:
         key = metric_key(source_id, metric_name)
         partition = partition_for_key(key, settings.topics.partitions)
-        owner = _owner_of(partition)
-        if owner is None:
-            return self.json(
-                {"error": "not ready", "detail": "partitions are not assigned yet"}, status=503
-            )
-        if owner != _canonical(app.conf.canonical_url) and "routed" not in request.query:
-            return await _forward(self, request, owner)
-        state = windows.peek(key)
-        if state is None:
-            state = windows.get(partition, key)
+        routed = await _route(self, request, window_rows, partition)
+        if routed is not None:
+            return routed
+        state = windows.peek(key) or windows.get(partition, key)
         if len(state.window) == 0:
             return self.json(
                 {
@@ -106,7 +105,7 @@ class WindowView(View):
             {
                 "source_id": source_id,
                 "metric_name": metric_name,
-                "worker": str(app.conf.canonical_url),
+                "worker": str(app.conf.canonical_url).rstrip("/"),
                 "count": len(state.window),
                 "first_timestamp": state.window.first_ts,
                 "last_timestamp": state.window.max_ts,
@@ -114,3 +113,75 @@ class WindowView(View):
                 "features": features._asdict() if features else None,
             }
         )
+
+
+def _authorized(request: Request) -> tuple[bool, str]:
+    var = settings.app.api_token_env
+    token = os.environ.get(var, "")
+    if not token:
+        return False, f"changes are disabled: set {var} on the workers to enable them"
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return False, "missing or wrong token (Authorization: Bearer <token>)"
+    return True, ""
+
+
+@app.page("/silences")
+class SilencesView(View):
+    """``GET`` lists silences; ``POST`` creates one (token required)."""
+
+    async def get(self, request: Request) -> Response:
+        routed = await _route(self, request, notify_rows, 0)
+        if routed is not None:
+            return routed
+        return self.json({"silences": notification.get().list_silences()})
+
+    async def post(self, request: Request) -> Response:
+        ok, why = _authorized(request)
+        if not ok:
+            return self.json({"error": "forbidden", "detail": why}, status=403)
+        routed = await _route(self, request, notify_rows, 0)
+        if routed is not None:
+            return routed
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.json({"error": "bad request", "detail": "body is not JSON"}, status=400)
+        if not isinstance(body, dict):
+            return self.json({"error": "bad request", "detail": "expected an object"}, status=400)
+        stage = notification.get()
+        try:
+            silence = stage.create_silence(body)
+        except SilenceError as exc:
+            return self.json({"error": "invalid silence", "detail": str(exc)}, status=400)
+        return self.json(silence.to_api(stage.clock()), status=201)
+
+
+@app.page("/silences/{silence_id}")
+class SilenceView(View):
+    """``DELETE`` expires a silence now (token required)."""
+
+    async def delete(self, request: Request, silence_id: str) -> Response:
+        ok, why = _authorized(request)
+        if not ok:
+            return self.json({"error": "forbidden", "detail": why}, status=403)
+        routed = await _route(self, request, notify_rows, 0)
+        if routed is not None:
+            return routed
+        stage = notification.get()
+        try:
+            silence = stage.expire_silence(silence_id)
+        except SilenceNotFoundError:
+            return self.json({"error": "not found", "detail": f"no silence {silence_id!r}"}, status=404)
+        return self.json(silence.to_api(stage.clock()))
+
+
+@app.page("/alerts/delivery")
+class DeliveryView(View):
+    """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
+
+    async def get(self, request: Request) -> Response:
+        routed = await _route(self, request, notify_rows, 0)
+        if routed is not None:
+            return routed
+        return self.json(notification.get().delivery_stats())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ class OranAdapter(Adapter[OranEndpoint]):
 
     async def collect(self) -> list[ProbeResult]:
         cfg = self.config
-        probes: list[asyncio.Future[ProbeResult] | Any] = []
+        probes: list[Awaitable[ProbeResult]] = []
         if cfg.netconf is not None:
             probes.append(guarded("netconf", self._netconf()))
         if cfg.udp_echo is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -50,6 +51,8 @@ class NetconfOptions(BaseModel):
     #: Subtree XML or XPath; default: ietf-interfaces ``interfaces-state``.
     filter: str | None = None
     filter_type: Literal["subtree", "xpath"] = "subtree"
+    #: Prefix -> namespace map for an XPath filter using prefixes.
+    namespaces: dict[str, str] = Field(default_factory=dict)
     #: ``auto``: also poll O-RAN performance-measurement-objects when the unit advertises
     #: urn:o-ran:performance-management.
     pm: Literal["auto", "off"] = "auto"
@@ -296,9 +299,13 @@ class NetconfPoller:
         from ncclient import manager
 
         password = os.environ.get(self.password_env) if self.password_env else None
+        # Our own TCP connect keeps the OS error (refused, timeout, dns); ncclient would turn
+        # it into a bare "Could not open socket".
+        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         m = manager.connect(
             host=self.host,
             port=self.port,
+            sock=sock,
             username=self.username,
             key_filename=self.key_file,
             password=password,
@@ -334,8 +341,11 @@ class NetconfPoller:
     def _poll(self, conn: _Conn) -> list[Sample]:
         opts = self.options
         m = conn.manager
+        flt: tuple[str, Any]
         if opts.filter is None:
-            flt: tuple[str, str] = ("subtree", IF_FILTER)
+            flt = ("subtree", IF_FILTER)
+        elif opts.filter_type == "xpath" and opts.namespaces:
+            flt = ("xpath", (dict(opts.namespaces), opts.filter))
         else:
             flt = (opts.filter_type, opts.filter)
         t0 = time.perf_counter()

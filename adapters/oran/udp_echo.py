@@ -68,10 +68,19 @@ async def udp_echo(
 
     Example:
         >>> import asyncio
-        >>> asyncio.run(udp_echo("127.0.0.1", 9, count=1, wait_sec=0.2))
-        Traceback (most recent call last):
-        ...
-        ConnectionRefusedError: [Errno 111] Connection refused
+        >>> async def demo() -> EchoStats:
+        ...     loop = asyncio.get_running_loop()
+        ...     class Echo(asyncio.DatagramProtocol):
+        ...         def connection_made(self, t): self.t = t
+        ...         def datagram_received(self, data, addr): self.t.sendto(data, addr)
+        ...     server, _ = await loop.create_datagram_endpoint(Echo, local_addr=("127.0.0.1", 0))
+        ...     try:
+        ...         return await udp_echo("127.0.0.1", server.get_extra_info("sockname")[1])
+        ...     finally:
+        ...         server.close()
+        >>> st = asyncio.run(demo())
+        >>> st.sent, st.loss_ratio
+        (5, 0.0)
     """
     loop = asyncio.get_running_loop()
     stats = EchoStats(sent=0)

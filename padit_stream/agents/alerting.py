@@ -1,59 +1,72 @@
-"""anomalies → the seed's alert policy → alerts topic and notifications."""
+"""anomalies → alert lifecycle per fingerprint (table) → alert events.
+
+The lifecycle stage is partitioned like the anomalies; its transitions (firing, escalated,
+resolved) go to a one-partition topic for the notification stage (``agents.notify``).
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import httpx
 import orjson
 
 from padit_stream.agents.deadletter import dead_letter
+from padit_stream.alerting import Alert, AlertEngine, AlertState, Anomaly
 from padit_stream.app import app, settings
-from padit_stream.core.alert_policy import build_alert, severity_for
 from padit_stream.core.records import decode_record
+from padit_stream.core.wire import metric_key
 from padit_stream.errors import DecodeError
-from padit_stream.topics import alerts_topic, anomalies_topic
+from padit_stream.tables import alert_clock, alert_states
+from padit_stream.topics import alert_events_topic, anomalies_topic
 
-__all__ = ["raise_alerts"]
+__all__ = ["evaluate_alerts", "resolve_stale"]
 
-logger = logging.getLogger(__name__)
+_REQUIRED = ("timestamp", "source_id", "metric_name", "score")
 
-_REQUIRED = ("timestamp", "source_id", "metric_name", "score", "is_anomaly")
+engine = AlertEngine(settings.alerting.lifecycle, settings.alerting.external_url)
 
 
-async def _notify(client: httpx.AsyncClient, url: str, body: bytes) -> None:
-    try:
-        response = await client.post(
-            url, content=body, headers={"content-type": "application/json"}
+def _publish(alerts: list[Alert]) -> None:
+    for alert in alerts:
+        alert_events_topic.send_soon(
+            key=metric_key(alert.source_id, alert.metric_name),
+            value=orjson.dumps(alert.to_dict()),
         )
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        logger.error("webhook delivery to %s failed: %s", url, exc)
 
 
 @app.agent(anomalies_topic, name="padit.alert")
-async def raise_alerts(stream: Any) -> None:
-    """Turn anomalous evaluations at or above the alert threshold into alerts."""
-    conf = settings.alerting
-    await alerts_topic.maybe_declare()
-    async with httpx.AsyncClient(timeout=conf.webhook_timeout_sec) as client:
-        async for event in stream.events():
+async def evaluate_alerts(stream: Any) -> None:
+    """Advance each series' alert lifecycle with every evaluation."""
+    await alert_events_topic.maybe_declare()
+    async for events in stream.take_events(settings.app.batch_size, settings.app.batch_timeout_sec):
+        touched: dict[bytes, tuple[int, AlertState]] = {}
+        for event in events:
+            message = event.message
             try:
-                anomaly = decode_record(event.message.value, _REQUIRED)
+                anomaly = Anomaly.from_dict(decode_record(message.value, _REQUIRED))
             except DecodeError as exc:
                 dead_letter(event, exc.reason, "alert")
                 continue
-            if not anomaly["is_anomaly"]:
-                continue
-            severity = severity_for(
-                float(anomaly["score"]), conf.alert_threshold, conf.critical_threshold
-            )
-            if severity is None:
-                continue
-            alert = build_alert(anomaly, severity)
-            body = orjson.dumps(alert)
-            await alerts_topic.send(key=event.message.key, value=body)
-            logger.warning("ALERT %s [%s] %s", alert["alert_id"], severity, alert["title"])
-            if conf.webhook_url:
-                await _notify(client, conf.webhook_url, body)
+            alert_clock.see(anomaly.timestamp)
+            key = anomaly.fingerprint.encode()
+            partition = message.partition
+            state, alerts = engine.on_anomaly(alert_states.get(partition, key), anomaly)
+            alert_states.put(partition, key, state)
+            touched[key] = (partition, state)
+            _publish(alerts)
+        for key, (partition, state) in touched.items():
+            alert_states.rows.write(partition, [(key, state.encode())])
+
+
+@app.timer(10.0, name="padit.alert.stale")
+async def resolve_stale() -> None:
+    """Resolve alerts whose series went quiet (event time: the newest evaluation seen)."""
+    now = alert_clock.now
+    for key, partition, state in alert_states.cached():
+        if state is None or state.phase == "inactive":
+            continue
+        phase = state.phase
+        state, alerts = engine.on_tick(state, now)
+        if alerts or state.phase != phase:
+            _publish(alerts)
+            alert_states.rows.write(partition, [(key, state.encode())])

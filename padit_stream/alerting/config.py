@@ -112,7 +112,8 @@ class LifecycleConfig(_Strict):
     ``require_is_anomaly``, the detector flagged it), *clear* when its score is below
     ``clear_threshold`` or the detector did not flag it; in between it changes nothing
     (hysteresis). A series fires after ``for_evaluations`` hot evaluations spanning at least
-    ``for_duration`` without a clear one, and resolves after being clear for
+    ``for_duration`` without a clear one (``for: 3`` sets the first, ``for: 2m`` the
+    second), and resolves after being clear for
     ``keep_firing_for`` of event time, or after ``stale_after`` without any evaluation.
     """
 
@@ -127,6 +128,19 @@ class LifecycleConfig(_Strict):
     #: Keep the worst severity of an incident instead of following the score down.
     escalate_only: bool = True
     alertname: str = "PaditAnomaly"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _for_alias(cls, data: Any) -> Any:
+        # Prometheus-style `for`: a count of evaluations (an integer) or a duration (text).
+        if isinstance(data, dict) and "for" in data:
+            data = dict(data)
+            value = data.pop("for")
+            key = "for_evaluations" if isinstance(value, int) else "for_duration"
+            if key in data:
+                raise ValueError(f"set `for` or `{key}`, not both")
+            data[key] = value
+        return data
 
     @model_validator(mode="after")
     def _hysteresis(self) -> LifecycleConfig:

@@ -327,7 +327,12 @@ class Dispatcher:
     async def _attempt(self, notifier: Notifier, entry: OutboxEntry) -> bool:
         """Send what is left of ``entry``; ``True`` when it left the queue."""
         cfg = self.config
-        messages = notifier.render(entry.notification)
+        try:
+            messages = notifier.render(entry.notification)
+        except Exception as exc:  # a bug in one notifier must not stop the others
+            logger.exception("cannot render %s", entry.key)
+            self._fail(entry, f"render failed: {exc!r}")
+            return True
         inline_limit = cfg.initial_backoff * 2 ** max(0, cfg.max_attempts - 2)
         tries = 0
         while entry.parts_done < len(messages):
@@ -335,7 +340,15 @@ class Dispatcher:
                 # The previous try of this message failed: this one is a retry.
                 self.stats.retried[entry.integration] += 1
             try:
-                await notifier.send(messages[entry.parts_done], self.clock())
+                try:
+                    await notifier.send(messages[entry.parts_done], self.clock())
+                except DeliveryError:
+                    raise
+                except Exception as exc:
+                    # Not a receiver's answer but a fault here (bad URL, bug): retrying
+                    # cannot help.
+                    logger.exception("unexpected error sending %s", entry.key)
+                    raise DeliveryError(f"{notifier.name}: {exc!r}", False) from exc
             except DeliveryError as exc:
                 entry.attempts += 1
                 entry.last_error = str(exc)

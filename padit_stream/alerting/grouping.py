@@ -138,7 +138,7 @@ class Router:
                 group_labels = dict(sorted(labels.items()))
             else:
                 group_labels = {k: labels[k] for k in node.group_by if k in labels}
-            text = ",".join(f'{k}="{v}"' for k, v in group_labels.items())
+            text = ", ".join(f'{k}="{v}"' for k, v in group_labels.items())
             out.append(
                 GroupTarget(
                     group_key=f"{node.key}:{{{text}}}",
@@ -441,13 +441,23 @@ class Groups:
         self.inhibition = inhibition if inhibition is not None else InhibitionState()
 
     def on_alert(self, alert: Alert, now: float) -> list[str]:
-        """Add one alert record at wall time ``now``; returns the keys of its groups."""
+        """Add one alert record at wall time ``now``; returns the keys of its groups.
+
+        A record also updates every group that already holds its series, even if its
+        labels now route elsewhere (an escalation to ``critical`` that a route sends to
+        another receiver): the first receiver then hears of the escalation and of the
+        resolution, instead of keeping a stale firing alert.
+        """
         self.inhibitor.observe(self.inhibition, alert)
         keys = []
         for target in self.router.route(alert.labels):
             key = f"{target.receiver}\0{target.group_key}"
             self.groups[key] = add_alert(self.groups.get(key), target, alert, now)
             keys.append(key)
+        for key, group in self.groups.items():
+            if key not in keys and alert.fingerprint in group.alerts:
+                group.alerts[alert.fingerprint] = alert
+                keys.append(key)
         return keys
 
     def mute_fn(self, silences: SilenceStore | None) -> MuteFn:

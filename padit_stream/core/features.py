@@ -7,16 +7,26 @@ Definitions (kept from the seed, made precise where the seed was silent):
 * ``trend``: least-squares slope of value against event time, in units per second. Against
   event time rather than sample index, so that irregular cadence and late samples do not bend
   it; 0 when all samples share one timestamp.
-* ``ewma``: exponentially weighted mean of the window in time order with weight
-  ``(1 - alpha) ** age`` (age 0 = newest), normalised by the sum of the weights. This is
-  pandas' ``ewm(alpha=...).mean()`` (``adjust=True``) at the newest sample: it does not depend
-  on an arbitrary starting value, so a window that has just evicted its oldest samples still
-  gives the same answer as a from-scratch computation.
 * ``gradient``: newest value minus ``mean``.
-* ``cusum``: the largest absolute cumulative sum of deviations from the window mean,
-  ``max_k |sum_{i<=k} (x_i - mean)|`` in time order. It is 0 for a stationary series and grows
-  with the size of a level shift times the number of samples on one side of it, which is why
-  the seed's rule compares it with a per-metric threshold. It needs a pass over the window.
+* ``ewma``: the exponentially weighted moving average of process control,
+  ``ewma = alpha * x + (1 - alpha) * ewma`` (the first sample starts it), over the series'
+  samples in arrival order. Kept online rather than recomputed over the window: O(1) per
+  sample instead of a pass, and free of the jump a window-restarted EWMA makes whenever the
+  sample it started from is evicted.
+* ``cusum``: Page's two-sided tabular CUSUM in the metric's own units. Each sample ``x`` is
+  compared with the window as it was before ``x`` arrived (mean ``m``, standard deviation
+  ``s``), with allowance ``k = 0.5 s``: ``C+ = max(0, C+ + x - m - k)``,
+  ``C- = max(0, C- - (x - m) - k)``. The feature is ``C+`` when ``C+ >= C-`` and ``-C-``
+  otherwise, so its sign gives the direction of a shift and its size the evidence
+  accumulated for it; it stays near 0 for a stationary series. The seed's rule compares
+  ``|cusum|`` with a per-metric threshold. O(1) per sample; the window-based alternative
+  (largest cumulative deviation from the window mean) needs a pass over the whole window on
+  every extraction.
+
+``ewma`` and ``cusum`` depend on the order samples arrived in, not only on the window's
+content: the stream persists their state with the window, so a worker that restarts (or
+takes over a partition) resumes them exactly, and replaying the same records gives the same
+values.
 """
 
 from __future__ import annotations
@@ -60,17 +70,22 @@ FEATURE_NAMES: tuple[str, ...] = FeatureSet._fields
 def recompute_features(
     timestamps: FloatArray | list[float], values: FloatArray | list[float], ewma_alpha: float = 0.3
 ) -> FeatureSet:
-    """The seed's approach: every feature from scratch with numpy and scipy.
+    """The seed's approach: every feature from the whole window with numpy and scipy.
 
-    ``timestamps``/``values`` are the window's samples in time order. Used as the reference
-    in tests and as the baseline in ``make bench``; the stream uses :mod:`.window`.
+    ``timestamps``/``values`` are the window's samples in time order. The window-content
+    features are the reference for the tests and the baseline of ``make bench``. As the seed
+    did, ``ewma`` and ``cusum`` are computed over the window here (pandas-style adjusted EWMA;
+    largest cumulative deviation from the mean): the same amount of work per extraction as
+    the seed, but not PADIT's online definitions, which the tests check separately.
     """
     ts = np.asarray(timestamps, dtype=np.float64)
     x = np.asarray(values, dtype=np.float64)
     n = len(x)
     mean = float(np.mean(x))
     p25, median, p75, p95, p99 = (float(v) for v in np.percentile(x, [25, 50, 75, 95, 99]))
-    trend = float(stats.linregress(ts, x).slope) if n > 1 and np.ptp(ts) > 0 else 0.0
+    # Shifting time to the first sample changes no slope and keeps epoch seconds (~1.7e9)
+    # from swamping sub-second spacing in the regression's sums.
+    trend = float(stats.linregress(ts - ts[0], x).slope) if n > 1 and np.ptp(ts) > 0 else 0.0
     weights = (1.0 - ewma_alpha) ** np.arange(n - 1, -1, -1, dtype=np.float64)
     ewma = float(np.dot(weights, x) / weights.sum())
     cusum = float(np.max(np.abs(np.cumsum(x - mean))))

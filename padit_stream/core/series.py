@@ -25,8 +25,9 @@ from padit_stream.errors import DecodeError, LateSampleError
 
 __all__ = ["SeriesConfig", "SeriesState", "chunk_key"]
 
-# version, next chunk id, first live chunk id, last emit ts, last input offset applied
-_META = struct.Struct("<Bqqdq")
+# version, next chunk id, first live chunk id, last emit ts, last input offset applied,
+# then the window's online statistics: ewma, cusum C+, cusum C-
+_META = struct.Struct("<Bqqdqddd")
 _META_VERSION = 1
 _CHUNK_ID = struct.Struct(">Q")  # big-endian so chunk rows of a series sort by id
 _CHUNK_SEP = b"\x00"
@@ -138,8 +139,16 @@ class SeriesState:
         self._dead = []
         self._batch = []
         self._chunk = -1
+        w = self.window
         meta = _META.pack(
-            _META_VERSION, self.next_chunk, self._first_live(), self.last_emit, self.last_offset
+            _META_VERSION,
+            self.next_chunk,
+            self._first_live(),
+            self.last_emit,
+            self.last_offset,
+            w.ewma,
+            w.cusum_pos,
+            w.cusum_neg,
         )
         rows.append((self.key, meta))
         return rows
@@ -158,12 +167,15 @@ class SeriesState:
         if meta is None:
             return state
         try:
-            version, next_chunk, first_live, last_emit, last_offset = _META.unpack(meta)
+            (version, next_chunk, first_live, last_emit, last_offset, ewma, cpos, cneg) = (
+                _META.unpack(meta)
+            )
         except struct.error as exc:
             raise DecodeError(f"corrupt window meta row for {key!r}") from exc
         if version != _META_VERSION:
             raise DecodeError(f"window meta row for {key!r} has unknown version {version}")
         state._replay((c, get(chunk_key(key, c))) for c in range(first_live, next_chunk))
+        state.window.restore_online(ewma, cpos, cneg)
         state.next_chunk = next_chunk
         state.last_emit = last_emit
         state.last_offset = last_offset

@@ -99,10 +99,17 @@ def _reject_constant(name: str) -> float:
     raise DecodeError(f"non-finite number {name} (JSON has no NaN or Infinity)")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise DecodeError(f"number {text} is not finite (overflows a double)")
+    return value
+
+
 def _why_not_json(data: bytes, exc: orjson.JSONDecodeError) -> str:
     # Slow path, bad input only: name NaN/Infinity, which producers using Python's json emit.
     try:
-        json.loads(data, parse_constant=_reject_constant)
+        json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
     except DecodeError as named:
         return named.reason
     except (ValueError, UnicodeDecodeError):

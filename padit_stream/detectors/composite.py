@@ -25,6 +25,16 @@ class CompositeDetector(Detector):
         learning_period: int = 300,
         min_std: float = 0.01,
         surprise_half: float = 11.5,
+        mode: str = "likelihood",
+        decay: float = 0.999,
+        odds_floor: float = 0.5,
+        holdoff: int = 0,
+        alarm_ratio: float = 1.0,
+        damp: float = 0.5,
+        step_odds: float = 0.5,
+        joint: bool = False,
+        combine: str = "max",
+        second: float = 0.5,
         seed: int = 0,
     ) -> None:
         self.components = components
@@ -35,6 +45,19 @@ class CompositeDetector(Detector):
         self.min_std = min_std
         self.surprise_half = surprise_half
         self.seed = seed
+        self.combine = combine
+        self.second = second
+        self.step_odds = step_odds
+        self.joint = joint
+        self.mode = mode
+        self.decay = decay
+        self.odds_floor = odds_floor
+        self._max = [0.0 for _ in components]
+        self._n = 0
+        self._quiet = 0
+        self.holdoff = holdoff
+        self.alarm_ratio = alarm_ratio
+        self.damp = damp
         params = component_params or {}
         self._parts: list[Detector] = [
             BASE_DETECTORS[c](**dict(params.get(c, {}))) for c in components
@@ -52,20 +75,54 @@ class CompositeDetector(Detector):
         if c is not None and c[0] == t and c[1] == v:
             return c[2]
         raws = [p.score_one(x) for p in self._parts]
+        if self.mode == "step":
+            so = self.step_odds
+            raws = [1.0 if (r >= 1.0 or r / (1.0 - r) >= so) else 0.0 for r in raws]
+            if self.joint:
+                raws = [max(raws)]
         self._cache = (t, v, raws)
         return raws
 
+    def _ratio(self, raws: list[float]) -> float:
+        if self._n < self.learning_period:
+            return 0.0
+        ratios = []
+        for r, m in zip(raws, self._max, strict=True):
+            odds = r / (1.0 - r) if r < 1.0 else 1e12
+            ratios.append(odds / max(m, self.odds_floor))
+        ratios.sort(reverse=True)
+        if self.combine == "max":
+            return ratios[0]
+        if self.combine == "top2":
+            return ratios[0] + self.second * ratios[1]
+        return sum(ratios) / len(ratios)
+
     def score_one(self, x: Observation) -> float:
         raws = self._raws(x)
-        s = max(al.surprise(r) for al, r in zip(self._lik, raws, strict=True))
+        if self.mode == "record":
+            best = self._ratio(raws)
+            if self._quiet > 0:
+                best *= self.damp
+            return squash(best, 1.0)
+        s = max(al.surprise(r) for al, r in zip(self._lik, raws, strict=False))
         return squash(s, self.surprise_half)
 
     def learn_one(self, x: Observation) -> None:
         raws = self._raws(x)
-        for al, r in zip(self._lik, raws, strict=True):
-            al.update(r)
+        if self.mode == "record":
+            if self._ratio(raws) >= self.alarm_ratio:
+                self._quiet = self.holdoff
+            elif self._quiet > 0:
+                self._quiet -= 1
+            for i, r in enumerate(raws):
+                odds = r / (1.0 - r) if r < 1.0 else 1e12
+                self._max[i] = max(self._max[i] * self.decay, odds)
+        else:
+            for al, r in zip(self._lik, raws, strict=False):
+                al.update(r)
         for p in self._parts:
             p.learn_one(x)
+        self._n += 1
         self._cache = None
 
     def explain_one(self, x: Observation) -> Verdict:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from padit_stream.detectors.base import Detector
+from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
-from padit_stream.detectors.seasonal import SeasonalDetector
+from padit_stream.detectors.seasonal import SeasonalDetector, WeeklySeasonalDetector
 from padit_stream.detectors.shift import LevelShiftDetector, VarianceShiftDetector
 from padit_stream.detectors.spectral import SpectralResidualDetector
 from padit_stream.detectors.statistical import CusumDetector, EwmaDetector, RobustZScoreDetector
@@ -21,7 +22,9 @@ BASE_DETECTORS: dict[str, type[Detector]] = {
         LevelShiftDetector,
         VarianceShiftDetector,
         SeasonalDetector,
+        WeeklySeasonalDetector,
         SpectralResidualDetector,
+        NoveltyDetector,
         ThresholdDetector,
     )
 }

@@ -8,7 +8,7 @@ from padit_stream.detectors._stats import EwStats, squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
 from padit_stream.detectors.statistical import scale_floor
 
-__all__ = ["SeasonalDetector"]
+__all__ = ["SeasonalDetector", "WeeklySeasonalDetector"]
 
 
 class SeasonalDetector(Detector):
@@ -46,7 +46,9 @@ class SeasonalDetector(Detector):
         alpha: float = 0.01,
         min_periods: int = 64,
         z_half: float = 6.0,
+        min_explained: float = 0.0,
     ) -> None:
+        self.min_explained = min_explained
         self.period = period
         self.alpha_bin = alpha_bin
         self.alpha = alpha
@@ -73,6 +75,8 @@ class SeasonalDetector(Detector):
         r = self._resid_of(t, v)
         s = self._resid
         if r is None or s.n < self.min_periods:
+            return 0.0, r
+        if self.min_explained > 0.0 and s.var > (1.0 - self.min_explained) * self._values.var:
             return 0.0, r
         return abs(r - s.mean) / scale_floor(s.std, self._values.mean), r
 
@@ -120,3 +124,25 @@ class SeasonalDetector(Detector):
                 "rule": "score = z / (z + z_half), z = |residual - mean| / residual std",
             },
         )
+
+
+class WeeklySeasonalDetector(SeasonalDetector):
+    """:class:`SeasonalDetector` with a weekly period (same hour of the same weekday).
+
+    Example:
+        >>> WeeklySeasonalDetector().period
+        604800.0
+    """
+
+    name = "seasonal_weekly"
+
+    def __init__(
+        self,
+        period: float = 604800.0,
+        alpha_bin: float = 0.3,
+        alpha: float = 0.01,
+        min_periods: int = 64,
+        z_half: float = 6.0,
+        min_explained: float = 0.0,
+    ) -> None:
+        super().__init__(period, alpha_bin, alpha, min_periods, z_half, min_explained)

@@ -79,6 +79,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops SYNs when many probes connect at once.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that time out on /slow hang up before the answer: not a peer failure.
@@ -133,7 +135,11 @@ class SocatEcho:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(self._bound, 5, "socat")
+        try:
+            wait_for(self._bound, 5, "socat")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def _bound(self) -> bool:
@@ -183,6 +189,8 @@ class NetconfPeer:
         helper.write_text(_GET_IPV4)
         helper.chmod(0o755)
         for name in ("host_ed25519", "client_key"):
+            if (d / name).exists():
+                continue
             subprocess.run(
                 ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True
             )
@@ -203,8 +211,18 @@ Subsystem netconf "/usr/sbin/netconf-subsystem --ncxserver-sockname={self.port}@
         )
 
     def __enter__(self) -> NetconfPeer:
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _start(self) -> NetconfPeer:
+        self.procs = []
         self._prepare()
         d = self.dir
+        # A socket file left by an earlier run would make the readiness check pass early.
+        (d / "ncx.sock").unlink(missing_ok=True)
         env = {**os.environ, "PATH": f"{d}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"}
         # --port must name the SSH port clients come in on, or netconfd closes every session.
         self.procs.append(
@@ -229,14 +247,16 @@ Subsystem netconf "/usr/sbin/netconf-subsystem --ncxserver-sockname={self.port}@
         )
         wait_for(lambda: (d / "ncx.sock").exists(), 10, "netconfd")
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-        self.procs.append(
-            subprocess.Popen(
-                ["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
-                stdout=subprocess.DEVNULL,
-                stderr=open(d / "sshd.log", "wb"),
-                start_new_session=True,
+        # The child keeps its own copy of the log's descriptor.
+        with open(d / "sshd.log", "wb") as log:
+            self.procs.append(
+                subprocess.Popen(
+                    ["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    start_new_session=True,
+                )
             )
-        )
         wait_for(lambda: tcp_open(self.port), 10, "sshd")
         return self
 
@@ -336,7 +356,11 @@ class TsharkCapture:
         self.proc = subprocess.Popen(
             self.cmd, stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True
         )
-        wait_for(lambda: b"Capture started" in self.log.read_bytes(), 30, "tshark")
+        try:
+            wait_for(lambda: b"Capture started" in self.log.read_bytes(), 30, "tshark")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,6 +14,8 @@ from adapters.oran.ecpri import ecpri_one_way_delay, serve_responder
 from tests.integration.conftest_adapters import *  # noqa: F403
 from tests.integration.peers import TsharkCapture
 
+pytestmark = pytest.mark.integration
+
 
 async def test_delay_against_responder() -> None:
     transport, responder = await serve_responder()

@@ -16,6 +16,8 @@ from padit_stream.core.wire import decode_metric
 from tests.integration.conftest_adapters import *  # noqa: F403
 from tests.integration.peers import HttpPeer
 
+pytestmark = pytest.mark.integration
+
 
 def adapter(**kw: Any) -> HttpAdapter:
     ep = HttpAdapter.parse_endpoint({"id": "t", **kw})

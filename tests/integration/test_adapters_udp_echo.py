@@ -12,6 +12,8 @@ from adapters.oran.udp_echo import udp_echo
 from tests.integration.conftest_adapters import *  # noqa: F403
 from tests.integration.peers import SocatEcho
 
+pytestmark = pytest.mark.integration
+
 
 def oran(port: int, **udp: object) -> OranAdapter:
     ep = OranAdapter.parse_endpoint(

@@ -173,7 +173,13 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(
+    not (REPO.parent / "shared" / "nab" / "data").is_dir(),
+    reason="the demo replays the shared NAB corpus, which is not next to the repo",
+)
 def test_demo_config_is_valid() -> None:
-    demo = Path(__file__).resolve().parents[2] / "config" / "adapters.yaml"
-    cfg = load_config(demo)
+    cfg = load_config(REPO / "config" / "adapters.yaml")
     assert {s.adapter_name for s in cfg.endpoints} >= {"http", "oran-cfm", "replay"}

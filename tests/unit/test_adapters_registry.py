@@ -73,3 +73,15 @@ def test_missing_plugin_dir_is_a_config_error(tmp_path: Path) -> None:
     path.write_text("plugin_dir: nowhere\nadapters:\n  - {name: http, endpoints: [{id: a}]}\n")
     with pytest.raises(AdapterConfigError, match=r"key 'plugin_dir'.*not a directory"):
         load_config(path)
+
+
+def test_adapters_do_not_import_faust() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, adapters.cli, adapters.http, adapters.oran, adapters.replay;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'faust', 'mode'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -149,9 +149,12 @@ class StartFails(Adapter[EndpointConfig]):
     protocol = "fake"
     starts = 0
     cleaned: list[bool] = []
+    twice = asyncio.Event()
 
     async def start(self) -> None:
         StartFails.starts += 1
+        if StartFails.starts >= 2:
+            StartFails.twice.set()
         raise ProbeError("auth", "key refused")
 
     async def collect(self) -> list[ProbeResult]:
@@ -217,11 +220,11 @@ async def test_dead_and_hanging_endpoints_do_not_stall_a_healthy_one() -> None:
 async def test_failed_start_is_cleaned_up_and_retried() -> None:
     StartFails.starts = 0
     StartFails.cleaned.clear()
+    StartFails.twice = asyncio.Event()
     sink = Sink()
     runner = Runner([spec(StartFails, "s", interval=0.01)], sink)
     task = asyncio.create_task(runner.run())
-    while StartFails.starts < 2:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(StartFails.twice.wait(), 30)
     runner.stop()
     await asyncio.wait_for(task, 10)
     assert StartFails.cleaned[:2] == [True, True]

@@ -169,3 +169,12 @@ def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("PADIT_TEST_SECRET")
     with pytest.raises(ConfigError, match=r"PADIT_TEST_SECRET.*receivers\[0\]\.url_env"):
         secret_from_env("PADIT_TEST_SECRET", "receivers[0].url_env")
+
+
+def test_for_alias_takes_a_count_or_a_duration() -> None:
+    from padit_stream.alerting.config import LifecycleConfig
+
+    assert LifecycleConfig.model_validate({"for": 3}).for_evaluations == 3
+    assert LifecycleConfig.model_validate({"for": "2m"}).for_duration == 120.0
+    with pytest.raises(ValueError, match="not both"):
+        LifecycleConfig.model_validate({"for": 3, "for_evaluations": 2})

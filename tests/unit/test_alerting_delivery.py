@@ -287,3 +287,17 @@ def test_stats_and_decode_errors() -> None:
         Outbox.decode(b"nope")
     with pytest.raises(DecodeError):
         OutboxEntry.decode(b"{}")
+
+
+async def test_a_broken_notifier_fails_its_entries_without_stopping() -> None:
+    class Broken(Scripted):
+        async def send(self, message: Any, now: float) -> None:
+            raise RuntimeError("bug")
+
+    d, _, _, table = make(Broken())
+    await d.deliver(notification(1))
+    await d.deliver(notification(2))
+    stats = d.stats.to_dict(d.outbox)
+    assert (stats["failed"], stats["pending"]) == (2, 0)
+    assert "RuntimeError" in stats["integrations"]["team/scripted[0]"]["last_error"]
+    assert table == {}

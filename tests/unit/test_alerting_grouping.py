@@ -120,6 +120,8 @@ def test_default_timings_are_alertmanagers() -> None:
     (t,) = Router(RouteConfig(receiver="x")).route({"alertname": "A", "source_id": "s"})
     assert (t.group_wait, t.group_interval, t.repeat_interval) == (30.0, 300.0, 14400.0)
     assert t.group_labels == {"alertname": "A", "source_id": "s"}
+    # Alertmanager's group key shape: route path, then the group labels.
+    assert t.group_key == '{}:{alertname="A", source_id="s"}'
 
 
 def test_group_wait_then_one_notification_for_the_group() -> None:
@@ -300,3 +302,25 @@ def test_decode_rejects_garbage(bad: bytes) -> None:
 
     with pytest.raises(DecodeError):
         Groups.decode(config(), bad)
+
+
+def test_escalation_routed_elsewhere_still_updates_the_first_receiver() -> None:
+    groups = Groups(config(routes=[{"matchers": ['severity="critical"'], "receiver": "pager"}]))
+    a = make_alert(severity="warning")
+    groups.on_alert(a, now=0.0)
+    (first,) = groups.due(30.0)
+    assert first.receiver == "team"
+    crit = replace(a, severity="critical", labels={**a.labels, "severity": "critical"})
+    groups.on_alert(crit, now=60.0)
+    sent = groups.due(330.0)
+    assert sorted((n.receiver, n.alerts[0].severity) for n in sent) == [
+        ("pager", "critical"),
+        ("team", "critical"),
+    ]
+    groups.on_alert(resolved(crit), now=400.0)
+    sent = groups.due(630.0)
+    assert sorted((n.receiver, n.status) for n in sent) == [
+        ("pager", "resolved"),
+        ("team", "resolved"),
+    ]
+    assert groups.groups == {}

@@ -1,0 +1,67 @@
+"""``make bench``: print PADIT's speed and size figures, measured now on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+from padit_stream.bench.window import bench_changelog, bench_window
+
+
+def _out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m padit_stream.bench", description=__doc__)
+    parser.add_argument("--broker", default=os.environ.get("PADIT_BROKER", "127.0.0.1:9092"))
+    parser.add_argument("--no-e2e", action="store_true", help="skip the broker measurements")
+    parser.add_argument("--metrics", type=int, default=200_000)
+    parser.add_argument("--keys", type=int, default=100_000)
+    args = parser.parse_args(argv)
+
+    _out(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+         f"Python {platform.python_version()}")  # fmt: skip
+    _out()
+    _out("(a) window: µs per metric (medians of 7 interleaved repeats), features on every metric")
+    _out(f"{'window':>8} {'update':>8} {'extract':>8} {'seed upd':>9} {'seed ext':>9} {'ratio':>7}")
+    for size in (100, 300, 1_000, 10_000):
+        f = bench_window(size)
+        _out(f"{size:>8} {f.update:>8.2f} {f.extract:>8.2f} {f.seed_update:>9.2f} "
+             f"{f.seed_extract:>9.1f} {f.ratio:>6.1f}x")  # fmt: skip
+    _out()
+    _out("(b) changelog bytes per metric (steady state, 10 metrics per series per batch)")
+    _out(f"{'window':>8} {'PADIT':>8} {'seed JSON':>10}")
+    for size in (100, 1_000, 10_000):
+        padit, seed = bench_changelog(size)
+        _out(f"{size:>8} {padit:>8.1f} {seed:>10.0f}")
+    _out()
+    try:
+        from padit_stream.bench.detectors import bench_detectors
+    except ImportError:
+        bench_detectors = None
+    if bench_detectors is not None:
+        _out("detectors: µs per metric (score + learn, median)")
+        for name, us in bench_detectors():
+            _out(f"  {name:<24} {us:8.2f}")
+        _out()
+    if args.no_e2e:
+        return 0
+    from padit_stream.bench.e2e import bench_e2e
+
+    broker = args.broker.removeprefix("kafka://")
+    _out(f"end to end through the broker at {broker} (one worker) ...")
+    e = bench_e2e(broker, metrics=args.metrics, keys=args.keys)
+    _out(f"(c) peak RSS of the worker holding {e.keys:,} series: {e.peak_rss_mib:,.0f} MiB")
+    _out(f"(d) throughput, {e.metrics:,} metrics: PADIT {e.padit_rate:,.0f}/s, "
+         f"bare aiokafka loop {e.bare_rate:,.0f}/s ({100 * e.padit_rate / e.bare_rate:.0f}%)")
+    _out(f"(e) latency metric -> features at {e.latency_rate:,.0f}/s: "
+         f"p50 {e.latency_p50_ms:.1f} ms, p99 {e.latency_p99_ms:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

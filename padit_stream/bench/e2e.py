@@ -1,0 +1,237 @@
+"""End-to-end figures through a real broker: throughput, worker RSS, latency.
+
+Each run uses a fresh app id and topic prefix on the given broker, and one worker process
+(``python -m padit_stream worker``) with features on every metric, so that every input
+produces one output, as the bare aiokafka loop it is compared with does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from padit_stream.core.wire import encode_metric, metric_key
+
+__all__ = ["E2EFigures", "bench_e2e"]
+
+T0 = 1_767_225_600.0
+
+
+@dataclass
+class E2EFigures:
+    metrics: int
+    keys: int
+    padit_rate: float
+    bare_rate: float
+    peak_rss_mib: float
+    latency_rate: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class _Worker:
+    def __init__(self, bootstrap: str, prefix: str, app_id: str, workdir: Path) -> None:
+        self.port = _free_port()
+        self.env = {
+            **os.environ,
+            "PADIT_BROKER": f"kafka://{bootstrap}",
+            "PADIT_APP_ID": app_id,
+            "PADIT_TOPIC_PREFIX": prefix,
+            "PADIT_EMIT_EVERY_SEC": "0",
+            "PADIT_WEB_PORT": str(self.port),
+            "PADIT_DATA_DIR": str(workdir / "data"),
+        }
+        self.log = workdir / "worker.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "padit_stream", "worker", "-l", "warning"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited; see {self.log}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/ready", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.3)
+        raise TimeoutError(f"worker not ready; see {self.log}")
+
+    def peak_rss_mib(self) -> float:
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=256_000)
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _output_rate(bootstrap: str, topic: str, expected: int, timeout: float) -> float:
+    """Records per second between the first and last record's broker timestamp."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_bytes=50_000_000)  # fmt: skip
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not consumer.partitions_for_topic(topic):
+            await consumer._client.force_metadata_update()
+            if time.monotonic() > deadline:
+                raise TimeoutError(topic)
+            await asyncio.sleep(0.2)
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        first, last, seen = float("inf"), 0.0, 0
+        while seen < expected and time.monotonic() < deadline:
+            for msgs in (await consumer.getmany(timeout_ms=500, max_records=50_000)).values():
+                for m in msgs:
+                    first = min(first, m.timestamp)
+                    last = max(last, m.timestamp)
+                seen += len(msgs)
+        if seen < expected:
+            raise TimeoutError(f"{topic}: {seen} of {expected} records")
+        return seen / max((last - first) / 1000, 1e-3)
+    finally:
+        await consumer.stop()
+
+
+async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> None:
+    """The yardstick: consume the metrics and produce one small message per input."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex}",
+                                auto_offset_reset="earliest", fetch_max_bytes=50_000_000)  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=256_000)
+    await consumer.start()
+    await producer.start()
+    try:
+        seen = 0
+        while seen < expected:
+            for msgs in (await consumer.getmany(timeout_ms=500, max_records=5_000)).values():
+                for m in msgs:
+                    await producer.send(sink, b"1", key=m.key)
+                seen += len(msgs)
+            await consumer.commit()
+        await producer.flush()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def _latency(bootstrap: str, prefix: str, rate: float, seconds: float) -> list[float]:
+    """Produce at ``rate`` with event time = wall time; features arrival minus event time."""
+    features = f"{prefix}.features.v1"
+    consumer = AIOKafkaConsumer(features, bootstrap_servers=bootstrap, auto_offset_reset="latest",
+                                group_id=f"lat-{uuid.uuid4().hex}")  # fmt: skip
+    await consumer.start()
+    await asyncio.sleep(2.0)  # let the consumer take its partitions before we produce
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+    latencies: list[float] = []
+    total = int(rate * seconds)
+    async def read() -> None:
+        while len(latencies) < total:
+            for msgs in (await consumer.getmany(timeout_ms=200)).values():
+                now = time.time()
+                latencies.extend((now - orjson.loads(m.value)["window_end"]) * 1000 for m in msgs)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        start = time.monotonic()
+        for i in range(total):
+            due = start + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            key_i = i % 100
+            source = f"lat-{key_i}"
+            await producer.send(
+                f"{prefix}.metrics.v1",
+                encode_metric(time.time(), source, "rtt_ms", 1.0 + (i % 7) / 10),
+                key=metric_key(source, "rtt_ms"),
+            )
+        await asyncio.wait_for(reader, timeout=60)
+    finally:
+        reader.cancel()
+        await producer.stop()
+        await consumer.stop()
+    return latencies
+
+
+def bench_e2e(bootstrap: str, metrics: int = 200_000, keys: int = 100_000) -> E2EFigures:
+    """Run the three end-to-end measurements against the broker at ``bootstrap``."""
+    tag = uuid.uuid4().hex[:8]
+    prefix = f"bench{tag}"
+    workdir = Path(tempfile.mkdtemp(prefix="padit-bench-"))
+    worker = _Worker(bootstrap, prefix, f"padit-bench-{tag}", workdir)
+    # Let the worker create its topics, then stop it so the backlog is produced first.
+    worker.start()
+    worker.wait_ready()
+    worker.stop()
+    per_key = max(1, metrics // keys)
+    records = [
+        (metric_key(f"src-{k}", "rtt_ms"),
+         encode_metric(T0 + j, f"src-{k}", "rtt_ms", 1.0 + (k * 31 + j) % 17 / 10))
+        for j in range(per_key) for k in range(keys)
+    ]  # fmt: skip
+    asyncio.run(_produce(bootstrap, f"{prefix}.metrics.v1", records))
+    worker = _Worker(bootstrap, prefix, f"padit-bench-{tag}", workdir)
+    worker.start()
+    try:
+        padit_rate = asyncio.run(
+            _output_rate(bootstrap, f"{prefix}.features.v1", len(records), timeout=900)
+        )
+        worker.wait_ready()
+        rss = worker.peak_rss_mib()
+        bare_sink = f"{prefix}.bare.v1"
+        asyncio.run(_bare_loop(bootstrap, f"{prefix}.metrics.v1", bare_sink, len(records)))
+        bare_rate = asyncio.run(_output_rate(bootstrap, bare_sink, len(records), timeout=300))
+        rate = padit_rate / 2
+        lat = asyncio.run(_latency(bootstrap, prefix, rate, seconds=10.0))
+    finally:
+        worker.stop()
+    q = statistics.quantiles(lat, n=100)
+    return E2EFigures(len(records), keys, padit_rate, bare_rate, rss, rate, q[49], q[98])
