@@ -172,7 +172,9 @@ def _with_env_webhook(settings: Settings) -> Settings:
     default = alerting.route.receiver
     receivers = [
         r.model_copy(
-            update={"webhook_configs": [*r.webhook_configs, WebhookConfig(url_env="PADIT_WEBHOOK_URL")]}
+            update={
+                "webhook_configs": [*r.webhook_configs, WebhookConfig(url_env="PADIT_WEBHOOK_URL")]
+            }
         )
         if r.name == default
         else r

@@ -25,18 +25,18 @@ from padit_stream.detectors import Detector
 from padit_stream.detectors.config import build_detector
 
 __all__ = [
-    "RowStore",
-    "StateCache",
     "EventClock",
+    "RowStore",
     "StageHolder",
+    "StateCache",
     "alert_clock",
     "alert_state_rows",
     "alert_states",
     "detector_rows",
     "detector_states",
-    "notify_rows",
     "is_local",
     "notification",
+    "notify_rows",
     "notify_store",
     "owner_of",
     "window_rows",

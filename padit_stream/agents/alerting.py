@@ -58,7 +58,7 @@ async def evaluate_alerts(stream: Any) -> None:
             alert_states.rows.write(partition, [(key, state.encode())])
 
 
-@app.timer(10.0, name="padit.alert.stale")
+@app.timer(10.0, name="padit.alert.stale")  # type: ignore[untyped-decorator]
 async def resolve_stale() -> None:
     """Resolve alerts whose series went quiet (event time: the newest evaluation seen)."""
     now = alert_clock.now

@@ -42,7 +42,7 @@ async def notify(stream: Any) -> None:
         )  # fmt: skip
 
 
-@app.timer(1.0, name="padit.notify.tick")
+@app.timer(1.0, name="padit.notify.tick")  # type: ignore[untyped-decorator]
 async def notify_tick() -> None:
     """Send due notifications and retry undelivered ones, on the stage's owner only."""
     for stage in notification.retired:

@@ -56,10 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     _out(f"end to end through the broker at {broker} (one worker) ...")
     e = bench_e2e(broker, metrics=args.metrics, keys=args.keys)
     _out(f"(c) peak RSS of the worker holding {e.keys:,} series: {e.peak_rss_mib:,.0f} MiB")
-    _out(f"(d) throughput, {e.metrics:,} metrics: PADIT {e.padit_rate:,.0f}/s, "
-         f"bare aiokafka loop {e.bare_rate:,.0f}/s ({100 * e.padit_rate / e.bare_rate:.0f}%)")
-    _out(f"(e) latency metric -> features at {e.latency_rate:,.0f}/s: "
-         f"p50 {e.latency_p50_ms:.1f} ms, p99 {e.latency_p99_ms:.1f} ms")
+    _out(
+        f"(d) throughput, {e.metrics:,} metrics: PADIT {e.padit_rate:,.0f}/s, "
+        f"bare aiokafka loop {e.bare_rate:,.0f}/s ({100 * e.padit_rate / e.bare_rate:.0f}%)"
+    )
+    _out(
+        f"(e) latency metric -> features at {e.latency_rate:,.0f}/s: "
+        f"p50 {e.latency_p50_ms:.1f} ms, p99 {e.latency_p99_ms:.1f} ms"
+    )
     return 0
 
 

@@ -70,8 +70,10 @@ class _Worker:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "padit_stream", "worker", "-l", "warning"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -115,8 +117,12 @@ async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]
 
 async def _output_rate(bootstrap: str, topic: str, expected: int, timeout: float) -> float:
     """Records per second between the first and last record's broker timestamp."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_bytes=50_000_000)  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_bytes=50_000_000,
+    )
     await consumer.start()
     try:
         deadline = time.monotonic() + timeout
@@ -142,8 +148,13 @@ async def _output_rate(bootstrap: str, topic: str, expected: int, timeout: float
 
 async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> None:
     """The yardstick: consume the metrics and produce one small message per input."""
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", fetch_max_bytes=50_000_000)  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"bare-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        fetch_max_bytes=50_000_000,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=256_000)
     await consumer.start()
     await producer.start()
@@ -164,14 +175,19 @@ async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> N
 async def _latency(bootstrap: str, prefix: str, rate: float, seconds: float) -> list[float]:
     """Produce at ``rate`` with event time = wall time; features arrival minus event time."""
     features = f"{prefix}.features.v1"
-    consumer = AIOKafkaConsumer(features, bootstrap_servers=bootstrap, auto_offset_reset="latest",
-                                group_id=f"lat-{uuid.uuid4().hex}")  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        features,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        group_id=f"lat-{uuid.uuid4().hex}",
+    )
     await consumer.start()
     await asyncio.sleep(2.0)  # let the consumer take its partitions before we produce
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
     latencies: list[float] = []
     total = int(rate * seconds)
+
     async def read() -> None:
         while len(latencies) < total:
             for msgs in (await consumer.getmany(timeout_ms=200)).values():
@@ -213,10 +229,13 @@ def bench_e2e(bootstrap: str, metrics: int = 200_000, keys: int = 100_000) -> E2
     worker.stop()
     per_key = max(1, metrics // keys)
     records = [
-        (metric_key(f"src-{k}", "rtt_ms"),
-         encode_metric(T0 + j, f"src-{k}", "rtt_ms", 1.0 + (k * 31 + j) % 17 / 10))
-        for j in range(per_key) for k in range(keys)
-    ]  # fmt: skip
+        (
+            metric_key(f"src-{k}", "rtt_ms"),
+            encode_metric(T0 + j, f"src-{k}", "rtt_ms", 1.0 + (k * 31 + j) % 17 / 10),
+        )
+        for j in range(per_key)
+        for k in range(keys)
+    ]
     asyncio.run(_produce(bootstrap, f"{prefix}.metrics.v1", records))
     worker = _Worker(bootstrap, prefix, f"padit-bench-{tag}", workdir)
     worker.start()

@@ -21,8 +21,15 @@ T0 = 1_700_000_000.0
 class WindowFigures:
     """µs per metric at one window size: medians over interleaved repeats."""
 
-    def __init__(self, size: int, update: float, extract: float, seed_update: float,
-                 seed_extract: float, ratio: float) -> None:
+    def __init__(
+        self,
+        size: int,
+        update: float,
+        extract: float,
+        seed_update: float,
+        seed_extract: float,
+        ratio: float,
+    ) -> None:
         self.size = size
         self.update = update
         self.extract = extract

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-from functools import partial
 from array import array
 from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable
+from functools import partial
 
 from sortedcontainers import SortedList
 
@@ -38,6 +39,8 @@ def _ratio(num: int, den: int) -> float:
     if num.bit_length() < _FLOAT_SAFE_BITS and den.bit_length() < _FLOAT_SAFE_BITS:
         return float(num) / float(den)
     return num / den
+
+
 _QUANTILES = (25 / 100, 50 / 100, 75 / 100, 95 / 100, 99 / 100)
 
 
@@ -61,10 +64,6 @@ class SlidingWindow:
 
     __slots__ = (
         "_et",
-        "cusum_neg",
-        "cusum_pos",
-        "cusum_slack",
-        "ewma",
         "_ex",
         "_head",
         "_max_ts",
@@ -80,6 +79,10 @@ class SlidingWindow:
         "_tags",
         "_ts",
         "_xs",
+        "cusum_neg",
+        "cusum_pos",
+        "cusum_slack",
+        "ewma",
         "ewma_alpha",
         "lateness",
         "max_count",
@@ -110,6 +113,9 @@ class SlidingWindow:
         self._head = 0
         # Values in order. Up to a few thousand, one plain list (bisect + memmove of at most
         # 32 KiB) costs less than SortedList's bookkeeping; beyond, SortedList keeps O(log n).
+        self._sorted_add: Callable[[float], None]
+        self._sorted_remove: Callable[[float], None]
+        self._sorted_lists: list[list[float]]
         if max_count <= _PLAIN_LIST_MAX:
             plain: list[float] = []
             self._sorted = plain
@@ -121,7 +127,7 @@ class SlidingWindow:
             self._sorted = sl
             self._sorted_add = sl.add
             self._sorted_remove = sl.remove
-            self._sorted_lists = sl._lists  # noqa: SLF001  (read-only use: order statistics)
+            self._sorted_lists = sl._lists
         self._max_ts = -math.inf
         # Exact moments: St/2^et, Stt/2^(2et), Sx/2^ex, Sxx/2^(2ex), Stx/2^(et+ex).
         self._et = 0

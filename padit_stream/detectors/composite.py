@@ -35,6 +35,8 @@ class CompositeDetector(Detector):
         joint: bool = False,
         combine: str = "max",
         second: float = 0.5,
+        meta_decay: float = 0.0,
+        meta_floor: float = 1.0,
         seed: int = 0,
     ) -> None:
         self.components = components
@@ -45,6 +47,9 @@ class CompositeDetector(Detector):
         self.min_std = min_std
         self.surprise_half = surprise_half
         self.seed = seed
+        self.meta_decay = meta_decay
+        self.meta_floor = meta_floor
+        self._fmax = 0.0
         self.combine = combine
         self.second = second
         self.step_odds = step_odds
@@ -101,6 +106,8 @@ class CompositeDetector(Detector):
         raws = self._raws(x)
         if self.mode == "record":
             best = self._ratio(raws)
+            if self.meta_decay > 0.0:
+                best = best / max(self._fmax, self.meta_floor)
             if self._quiet > 0:
                 best *= self.damp
             return squash(best, 1.0)
@@ -110,7 +117,12 @@ class CompositeDetector(Detector):
     def learn_one(self, x: Observation) -> None:
         raws = self._raws(x)
         if self.mode == "record":
-            if self._ratio(raws) >= self.alarm_ratio:
+            b = self._ratio(raws)
+            if self.meta_decay > 0.0:
+                nb = b / max(self._fmax, self.meta_floor)
+                self._fmax = max(self._fmax * self.meta_decay, b)
+                b = nb
+            if b >= self.alarm_ratio:
                 self._quiet = self.holdoff
             elif self._quiet > 0:
                 self._quiet -= 1

@@ -12,9 +12,13 @@ DOCKER = Path(__file__).resolve().parents[2] / "docker"
 
 
 def _compose() -> list[str]:
-    if shutil.which("docker") and subprocess.run(
-        ["docker", "compose", "version"], capture_output=True, check=False
-    ).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
         return ["docker", "compose"]
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is installed by scripts/install-tools.sh (make test)"
@@ -24,7 +28,10 @@ def _compose() -> list[str]:
 def test_compose_file_passes_compose_config() -> None:
     out = subprocess.run(
         [*_compose(), "-f", str(DOCKER / "compose.yaml"), "config"],
-        capture_output=True, text=True, check=False, cwd=DOCKER,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=DOCKER,
     )
     assert out.returncode == 0, out.stderr
     resolved = yaml.safe_load(out.stdout)
@@ -32,4 +39,3 @@ def test_compose_file_passes_compose_config() -> None:
     assert resolved["services"]["kafka"]["image"].startswith("apache/kafka:4.")
     worker_env = resolved["services"]["worker"]["environment"]
     assert worker_env["PADIT_BROKER"] == "kafka://kafka:9092"
-

@@ -179,5 +179,5 @@ async def test_worker_with_empty_data_dir_rebuilds_windows_from_changelog(stream
         expected = [reference.add(ts, v)._asdict() for ts, v in first + second]  # type: ignore[union-attr]
         observed = got[metric_key(source, metric)]
         assert len(observed) == len(expected)
-        for o, e in zip(observed[len(first):], expected[len(first):], strict=True):
+        for o, e in zip(observed[len(first) :], expected[len(first) :], strict=True):
             assert {k: o[k] for k in e} == e

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -69,7 +70,7 @@ def test_rebuilt_series_equals_uninterrupted_one(
         clock += max(step, 0.0)
         samples.append((clock + min(step, 0.0), value))
     bounds = sorted({0, len(samples), *(c for c in cuts if c < len(samples))})
-    batches = [samples[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    batches = [samples[a:b] for a, b in itertools.pairwise(bounds)]
 
     # One by one, never restarted.
     solo = SeriesState(KEY, config)

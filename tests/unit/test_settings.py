@@ -22,8 +22,13 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     cfg = tmp_path / "p.yaml"
     cfg.write_text("app: {broker: 'kafka://10.0.0.1:9092', web_port: 7000}\n")
     s = load_settings(
-        cfg, env={"PADIT_BROKER": "127.0.0.1:9999", "PADIT_WEB_PORT": "7100",
-                  "PADIT_EMIT_EVERY_SEC": "0", "PADIT_TOPIC_PREFIX": "x"}
+        cfg,
+        env={
+            "PADIT_BROKER": "127.0.0.1:9999",
+            "PADIT_WEB_PORT": "7100",
+            "PADIT_EMIT_EVERY_SEC": "0",
+            "PADIT_TOPIC_PREFIX": "x",
+        },
     )
     assert s.app.broker == "kafka://127.0.0.1:9999"
     assert s.app.web_port == 7100
@@ -60,5 +65,5 @@ def test_bad_broker_url(tmp_path: Path) -> None:
 def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     cfg = tmp_path / "broken.yaml"
     cfg.write_text("app: [unclosed\n")
-    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
         load_settings(cfg, env={})

@@ -40,8 +40,12 @@ def reference_content(
 
 
 def reference_online(
-    samples: list[tuple[float, float]], span: float, max_count: int, lateness: float,
-    alpha: float, slack: float = 0.5,
+    samples: list[tuple[float, float]],
+    span: float,
+    max_count: int,
+    lateness: float,
+    alpha: float,
+    slack: float = 0.5,
 ) -> tuple[float, float]:
     """EWMA and signed two-sided CUSUM over accepted samples in arrival order, from scratch."""
     ewma = math.nan
@@ -203,4 +207,4 @@ def test_update_cost_does_not_depend_on_history_length() -> None:
     w = SlidingWindow(span=1e12, max_count=100)
     for i in range(200_000):
         w.add(T0 + i * 0.001, (i % 97) * 0.01)
-    assert w._sx.bit_length() < 200 and w._stx.bit_length() < 300  # noqa: SLF001
+    assert w._sx.bit_length() < 200 and w._stx.bit_length() < 300

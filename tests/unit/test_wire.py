@@ -28,12 +28,23 @@ def _doc(**over: object) -> bytes:
 
 def test_round_trip_keeps_every_field() -> None:
     raw = encode_metric(
-        12.5, "du|1", "rx/ok", 3.0, unit="pkt", metric_type="counter", protocol="netconf",
+        12.5,
+        "du|1",
+        "rx/ok",
+        3.0,
+        unit="pkt",
+        metric_type="counter",
+        protocol="netconf",
         labels={"if": "eth0"},
     )
     m = decode_metric(raw)
     assert (m.timestamp, m.source_id, m.metric_name, m.value) == (12.5, "du|1", "rx/ok", 3.0)
-    assert (m.unit, m.metric_type, m.protocol, m.labels) == ("pkt", "counter", "netconf", {"if": "eth0"})
+    assert (m.unit, m.metric_type, m.protocol, m.labels) == (
+        "pkt",
+        "counter",
+        "netconf",
+        {"if": "eth0"},
+    )
 
 
 def test_iso_timestamp_is_accepted() -> None:
