@@ -39,6 +39,9 @@ def create_app(settings: Settings) -> faust.App:
             "block_cache_compressed_size": 8 * 1024 * 1024,
         },
         producer_acks=-1,
+        # The agents hand whole partition batches to the producer (padit_stream.sender).
+        producer_max_batch_size=512 * 1024,
+        producer_linger_ms=5,
         logging_config=None,
     )
 

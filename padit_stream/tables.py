@@ -23,6 +23,7 @@ from padit_stream.core.series import SeriesConfig, SeriesState
 from padit_stream.core.wire import parse_metric_key
 from padit_stream.detectors import Detector
 from padit_stream.detectors.config import build_detector
+from padit_stream.sender import BatchSender
 
 __all__ = [
     "EventClock",
@@ -39,6 +40,7 @@ __all__ = [
     "notify_rows",
     "notify_store",
     "owner_of",
+    "sender",
     "window_rows",
     "windows",
 ]
@@ -80,11 +82,16 @@ detector_rows = app.Table(
 )
 
 
+sender = BatchSender(app)
+
+
 class RowStore:
     """Raw rows of one table, read and written per partition."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
+        self._changelog = table.changelog_topic.get_topic_name()
+        sender.track_changelog(table)
 
     def _db(self, partition: int) -> Any:
         return self.table.data._db_for_partition(partition)
@@ -98,9 +105,14 @@ class RowStore:
         return [(k, v) for k, v in self._db(partition).items() if k.startswith(prefix)]
 
     def write(self, partition: int, rows: Iterable[tuple[bytes, bytes | None]]) -> int:
-        """Apply rows (``None`` deletes) locally and to the changelog; returns bytes sent."""
+        """Apply rows (``None`` deletes) locally and queue them for the changelog.
+
+        The caller flushes :data:`sender` before acknowledging its input. Returns the bytes
+        queued (keys and values).
+        """
         db = self._db(partition)
-        send = self.table.send_changelog
+        add = sender.add
+        topic = self._changelog
         sent = 0
         for key, value in rows:
             if value is None:
@@ -109,7 +121,7 @@ class RowStore:
                 db.put(key, value)
                 sent += len(value)
             sent += len(key)
-            send(partition, key, value, key_serializer="raw", value_serializer="raw")
+            add(topic, partition, key, value)
         return sent
 
 

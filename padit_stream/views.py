@@ -17,9 +17,25 @@ from faust.web import Request, Response, View
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.app import app, settings
 from padit_stream.core.wire import metric_key, partition_for_key
-from padit_stream.tables import is_local, notification, notify_rows, owner_of, window_rows, windows
+from padit_stream.tables import (
+    is_local,
+    notification,
+    notify_rows,
+    owner_of,
+    sender,
+    window_rows,
+    windows,
+)
 
-__all__ = ["DeliveryView", "HealthView", "ReadyView", "SilenceView", "SilencesView", "WindowView"]
+__all__ = [
+    "ClusterView",
+    "DeliveryView",
+    "HealthView",
+    "ReadyView",
+    "SilenceView",
+    "SilencesView",
+    "WindowView",
+]
 
 _ROUTED = "x-padit-routed"
 
@@ -82,6 +98,29 @@ async def _route(view: View, request: Request, table: Any, partition: int) -> Re
 
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+@app.page("/cluster")
+class ClusterView(View):
+    """Who owns what: per table, the partitions each worker holds actively."""
+
+    async def get(self, request: Request) -> Response:
+        tables = {}
+        for name in (window_rows.name, notify_rows.name):
+            table = app.tables[name]
+            topic = table.changelog_topic.get_topic_name()
+            tables[name] = {
+                str(url).rstrip("/"): sorted(parts.get(topic, []))
+                for url, parts in app.router.table_metadata(name).items()
+            }
+        return self.json(
+            {
+                "worker": str(app.conf.canonical_url).rstrip("/"),
+                "standby_replicas": settings.app.standby_replicas,
+                "tables": tables,
+                **_readiness(),
+            }
+        )
 
 
 @app.page("/windows/{source_id}/{metric_name}")
@@ -158,6 +197,7 @@ class SilencesView(View):
             silence = stage.create_silence(body)
         except SilenceError as exc:
             return self.json({"error": "invalid silence", "detail": str(exc)}, status=400)
+        await sender.flush()
         return self.json(silence.to_api(stage.clock()), status=201)
 
 
@@ -179,6 +219,7 @@ class SilenceView(View):
             return self.json(
                 {"error": "not found", "detail": f"no silence {silence_id!r}"}, status=404
             )
+        await sender.flush()
         return self.json(silence.to_api(stage.clock()))
 
 

@@ -40,19 +40,60 @@ def free_port() -> int:
         return port
 
 
-def _kafka_sh(*args: str, timeout: float) -> None:
+def _kafka_sh(*args: str, timeout: float, env: dict[str, str] | None = None) -> None:
     # Output goes to the test's captured stdout/stderr; a failure carries the broker log tail.
-    subprocess.run(["bash", str(KAFKA_SH), *args], check=True, timeout=timeout)
+    subprocess.run(["bash", str(KAFKA_SH), *args], check=True, timeout=timeout, env=env)
 
 
 class KafkaBroker:
-    """A single-node KRaft broker on 127.0.0.1; data survive `restart()`, not `stop()`'s cleanup."""
+    """A single-node KRaft broker on 127.0.0.1; data survive `restart()`, not `stop()`'s cleanup.
 
-    def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
+    With ``sasl_ssl=True`` it also listens with SASL_SSL (SCRAM-SHA-512, a certificate from a
+    test CA) on `sasl_bootstrap`; clients trust `ca_file` and log in as `username`/`password`.
+    The PLAINTEXT listener (`bootstrap`) stays, for setup and checks from the test itself.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        data_dir: Path | None = None,
+        *,
+        sasl_ssl: bool = False,
+        username: str = "padit",
+        password: str | None = None,
+    ) -> None:
         self.port = port if port is not None else free_port()
         self._own_dir = data_dir is None
         self.dir = data_dir or Path(tempfile.mkdtemp(prefix="padit-kafka-"))
         self.running = False
+        self.sasl_ssl = sasl_ssl
+        self.username = username
+        # kafka.sh makes a random one when none is given; `start()` reads it back.
+        self.password = password or ""
+        self.sasl_port: int | None = None
+        self.sasl_mechanism = "SCRAM-SHA-512"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        if self.sasl_port is None:
+            raise RuntimeError("no SASL_SSL listener: KafkaBroker(sasl_ssl=True).start() first")
+        return f"127.0.0.1:{self.sasl_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """PEM certificate of the test CA that signed the broker's certificate."""
+        return self.dir / "ca.pem"
+
+    def _read_sasl_env(self) -> None:
+        values = dict(
+            line.split("=", 1)
+            for line in (self.dir / "sasl_ssl.env").read_text().splitlines()
+            if "=" in line
+        )
+        self.sasl_port = int(values["KAFKA_SASL_BOOTSTRAP"].rsplit(":", 1)[1])
+        self.sasl_mechanism = values["KAFKA_SASL_MECHANISM"]
+        self.username = values["KAFKA_SASL_USERNAME"]
+        self.password = values["KAFKA_SASL_PASSWORD"]
 
     @property
     def bootstrap(self) -> str:
@@ -63,7 +104,19 @@ class KafkaBroker:
         return f"kafka://{self.bootstrap}"
 
     def start(self) -> KafkaBroker:
-        _kafka_sh("up", "--port", str(self.port), "--dir", str(self.dir), timeout=UP_TIMEOUT_S)
+        args = ["up", "--port", str(self.port), "--dir", str(self.dir)]
+        env = None
+        if self.sasl_ssl:
+            args.append("--sasl-ssl")
+            if self.sasl_port is not None:  # a restart keeps the port clients know
+                args += ["--sasl-port", str(self.sasl_port)]
+            # Only used when the data dir is formatted, i.e. on the first start.
+            env = {**os.environ, "KAFKA_SASL_USERNAME": self.username}
+            if self.password:
+                env["KAFKA_SASL_PASSWORD"] = self.password
+        _kafka_sh(*args, timeout=UP_TIMEOUT_S, env=env)
+        if self.sasl_ssl:
+            self._read_sasl_env()
         self.running = True
         return self
 

@@ -16,7 +16,7 @@ from padit_stream.app import app, settings
 from padit_stream.core.records import decode_record
 from padit_stream.core.wire import metric_key
 from padit_stream.errors import DecodeError
-from padit_stream.tables import alert_clock, alert_states
+from padit_stream.tables import alert_clock, alert_states, sender
 from padit_stream.topics import alert_events_topic, anomalies_topic
 
 __all__ = ["evaluate_alerts", "resolve_stale"]
@@ -50,12 +50,16 @@ async def evaluate_alerts(stream: Any) -> None:
             alert_clock.see(anomaly.timestamp)
             key = anomaly.fingerprint.encode()
             partition = message.partition
-            state, alerts = engine.on_anomaly(alert_states.get(partition, key), anomaly)
+            before = alert_states.get(partition, key)
+            state, alerts = engine.on_anomaly(before, anomaly)
             alert_states.put(partition, key, state)
-            touched[key] = (partition, state)
+            # A series that is and stays inactive has nothing worth persisting.
+            if before is not None or state.phase != "inactive":
+                touched[key] = (partition, state)
             _publish(alerts)
         for key, (partition, state) in touched.items():
             alert_states.rows.write(partition, [(key, state.encode())])
+        await sender.flush()
 
 
 @app.timer(10.0, name="padit.alert.stale")  # type: ignore[untyped-decorator]
@@ -70,3 +74,4 @@ async def resolve_stale() -> None:
         if alerts or state.phase != phase:
             _publish(alerts)
             alert_states.rows.write(partition, [(key, state.encode())])
+    await sender.flush()

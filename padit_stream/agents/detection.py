@@ -10,7 +10,7 @@ from padit_stream.app import app, settings
 from padit_stream.core.records import decode_record, encode_anomaly, features_observation
 from padit_stream.detectors import Detector
 from padit_stream.errors import DecodeError
-from padit_stream.tables import detector_states
+from padit_stream.tables import detector_states, sender
 from padit_stream.topics import anomalies_topic, features_topic
 
 __all__ = ["detect"]
@@ -22,7 +22,8 @@ _REQUIRED = ("source_id", "metric_name", "window_end", "last")
 async def detect(stream: Any) -> None:
     """Score every features record; publish every evaluation, flagged when anomalous."""
     threshold = settings.detection.anomaly_threshold
-    send = anomalies_topic.send_soon
+    anomalies = anomalies_topic.get_topic_name()
+    add = sender.add
     async for events in stream.take_events(settings.app.batch_size, settings.app.batch_timeout_sec):
         touched: dict[bytes, tuple[int, Detector]] = {}
         for event in events:
@@ -40,9 +41,11 @@ async def detect(stream: Any) -> None:
             detector.learn_one(x)
             touched[key] = (partition, detector)
             score = verdict.score
-            send(
-                key=key,
-                value=encode_anomaly(
+            add(
+                anomalies,
+                partition,
+                key,
+                encode_anomaly(
                     timestamp=doc["window_end"],
                     source_id=doc["source_id"],
                     metric_name=doc["metric_name"],
@@ -55,4 +58,6 @@ async def detect(stream: Any) -> None:
                 ),
             )
         for key, (partition, detector) in touched.items():
-            detector_states.rows.write(partition, [(key, pickle.dumps(detector, protocol=5))])
+            if detector.stateful:
+                detector_states.rows.write(partition, [(key, pickle.dumps(detector, protocol=5))])
+        await sender.flush()

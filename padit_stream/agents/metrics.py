@@ -10,7 +10,7 @@ from padit_stream.core.records import encode_features
 from padit_stream.core.series import SeriesState
 from padit_stream.core.wire import decode_metric, metric_key
 from padit_stream.errors import DecodeError, LateSampleError
-from padit_stream.tables import windows
+from padit_stream.tables import sender, windows
 from padit_stream.topics import dead_letter_topic, features_topic, metrics_topic
 
 __all__ = ["ingest"]
@@ -21,7 +21,8 @@ async def ingest(stream: Any) -> None:
     """Window every metric; emit features on the configured event-time cadence."""
     batch_size = settings.app.batch_size
     within = settings.app.batch_timeout_sec
-    send_features = features_topic.send_soon
+    features = features_topic.get_topic_name()
+    add = sender.add
     # Sink-only topics are not declared by Faust's conductor; create them before first use.
     await dead_letter_topic.maybe_declare()
     async for events in stream.take_events(batch_size, within=within):
@@ -42,14 +43,19 @@ async def ingest(stream: Any) -> None:
             partition = message.partition
             state = windows.get(partition, key)
             try:
-                features = state.add(metric.timestamp, metric.value, message.offset)
+                found = state.add(metric.timestamp, metric.value, message.offset)
             except LateSampleError as exc:
                 dead_letter(event, str(exc), "window")
                 continue
             touched[key] = (partition, state)
-            if features is not None:
-                send_features(
-                    key=key, value=encode_features(metric.source_id, metric.metric_name, features)
+            if found is not None:
+                # Same key, same partition count: features stay in the input's partition.
+                add(
+                    features,
+                    partition,
+                    key,
+                    encode_features(metric.source_id, metric.metric_name, found),
                 )
         for partition, state in touched.values():
             windows.rows.write(partition, state.flush())
+        await sender.flush()

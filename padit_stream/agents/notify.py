@@ -12,7 +12,7 @@ from padit_stream.alerting import Alert
 from padit_stream.app import app
 from padit_stream.core.records import decode_record
 from padit_stream.errors import DecodeError
-from padit_stream.tables import is_local, notification, notify_rows, owner_of
+from padit_stream.tables import is_local, notification, notify_rows, owner_of, sender
 from padit_stream.topics import alert_events_topic, alerts_topic
 
 __all__ = ["notify", "notify_tick"]
@@ -34,6 +34,7 @@ async def notify(stream: Any) -> None:
             dead_letter(event, exc.reason, "notify")
             continue
         marked = await notification.get().on_alert(alert)
+        await sender.flush()
         await alerts_topic.send(key=message.key, value=orjson.dumps(marked.to_dict()))
         muted = " (silenced)" if marked.silenced else ""
         logger.warning(
@@ -51,3 +52,4 @@ async def notify_tick() -> None:
     if not is_local(owner_of(notify_rows, 0)):
         return
     await notification.get().tick()
+    await sender.flush()

@@ -69,7 +69,7 @@ class _Worker:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "padit_stream", "worker", "-l", "warning"],
+                [sys.executable, "-m", "padit_stream", "worker", "-l", "warn"],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -125,20 +125,20 @@ class SeriesState:
         return order[0] if order else self.next_chunk
 
     def flush(self) -> list[tuple[bytes, bytes | None]]:
-        """Rows changed since the last flush (``None`` deletes); call once per batch."""
-        rows: list[tuple[bytes, bytes | None]] = [
-            (chunk_key(self.key, c), None) for c in self._dead
-        ]
+        """Rows changed since the last flush (``None`` deletes); call once per batch.
+
+        Order matters if a worker dies part-way through writing them: the new chunk comes
+        first (a chunk without its meta row is overwritten when the batch is replayed, as the
+        replay reuses its id), then the meta row, then deletions of dead chunks (a dead chunk
+        that survives is never read again or is evicted again on rebuild).
+        """
+        rows: list[tuple[bytes, bytes | None]] = []
         chunk = self._chunk
         if chunk >= 0 and self._live.get(chunk, 0) > 0:
-            rows.append(
-                (chunk_key(self.key, chunk), struct.pack(f"<{len(self._batch)}d", *self._batch))
-            )
+            values = self._batch
+            rows.append((chunk_key(self.key, chunk), struct.pack(f"<{len(values)}d", *values)))
         elif chunk >= 0:
             self._live.pop(chunk, None)
-        self._dead = []
-        self._batch = []
-        self._chunk = -1
         w = self.window
         meta = _META.pack(
             _META_VERSION,
@@ -151,6 +151,10 @@ class SeriesState:
             w.cusum_neg,
         )
         rows.append((self.key, meta))
+        rows += [(chunk_key(self.key, c), None) for c in self._dead]
+        self._dead = []
+        self._batch = []
+        self._chunk = -1
         return rows
 
     @classmethod

@@ -75,12 +75,12 @@ class RollingRobust:
     amortised cost near a microsecond; the estimate lags by less than ``refresh`` rows.
     """
 
-    __slots__ = ("buf", "median", "n", "pos", "refresh", "scale", "size", "since")
+    __slots__ = ("buf", "median", "n", "pos", "refresh", "scale", "since", "size")
 
     def __init__(self, size: int, refresh: int) -> None:
         self.size = size
         self.refresh = refresh
-        self.buf: list[float] = []
+        self.buf = np.zeros(size, dtype=np.float64)
         self.pos = 0
         self.n = 0
         self.since = 0
@@ -88,11 +88,10 @@ class RollingRobust:
         self.scale = 0.0
 
     def push(self, x: float) -> None:
-        if len(self.buf) < self.size:
-            self.buf.append(x)
-        else:
-            self.buf[self.pos] = x
-            self.pos = (self.pos + 1) % self.size
+        self.buf[self.pos] = x
+        self.pos += 1
+        if self.pos == self.size:
+            self.pos = 0
         self.n += 1
         self.since += 1
         # Early on the estimate moves fast: refresh every row until the window holds `refresh`.
@@ -101,8 +100,12 @@ class RollingRobust:
             self._recompute()
 
     def _recompute(self) -> None:
-        arr = np.asarray(self.buf, dtype=np.float64)
-        q25, med, q75 = np.percentile(arr, (25.0, 50.0, 75.0))
-        mad = float(np.median(np.abs(arr - med)))
-        self.median = float(med)
-        self.scale = max(MAD_TO_SIGMA * mad, float(q75 - q25) / 1.349)
+        arr = self.buf if self.n >= self.size else self.buf[: self.n]
+        k = len(arr)
+        lo, mid, hi = (k - 1) // 4, (k - 1) // 2, (3 * (k - 1)) // 4
+        part = np.partition(arr, (lo, mid, hi))
+        med = float(part[mid])
+        dev = np.abs(arr - med)
+        mad = float(np.partition(dev, mid)[mid])
+        self.median = med
+        self.scale = max(MAD_TO_SIGMA * mad, float(part[hi] - part[lo]) / 1.349)

@@ -42,6 +42,9 @@ class Detector(abc.ABC):
 
     #: Name used in configuration and in the ``detector`` field of anomalies.
     name: ClassVar[str] = "detector"
+    #: Whether ``learn_one`` changes anything worth persisting (the stream skips writing
+    #: the state of stateless detectors).
+    stateful: ClassVar[bool] = True
 
     @abc.abstractmethod
     def learn_one(self, x: Observation) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from padit_stream.detectors.base import Detector
+from padit_stream.detectors.extremes import RangeDetector
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
 from padit_stream.detectors.seasonal import SeasonalDetector, WeeklySeasonalDetector
@@ -25,6 +26,7 @@ BASE_DETECTORS: dict[str, type[Detector]] = {
         WeeklySeasonalDetector,
         SpectralResidualDetector,
         NoveltyDetector,
+        RangeDetector,
         ThresholdDetector,
     )
 }

@@ -34,6 +34,7 @@ class ThresholdDetector(Detector):
     """
 
     name = "threshold"
+    stateful = False
 
     def __init__(
         self,

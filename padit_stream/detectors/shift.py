@@ -37,7 +37,7 @@ class LevelShiftDetector(Detector):
     name = "level_shift"
 
     def __init__(
-        self, short: int = 12, long: int = 288, refresh: int = 8, z_half: float = 4.0
+        self, short: int = 12, long: int = 1000, refresh: int = 16, z_half: float = 4.0
     ) -> None:
         self.short = short
         self.long = long

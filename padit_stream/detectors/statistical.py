@@ -44,7 +44,7 @@ class RobustZScoreDetector(Detector):
     name = "robust_z"
 
     def __init__(
-        self, window: int = 256, refresh: int = 8, min_periods: int = 32, z_half: float = 6.0
+        self, window: int = 1000, refresh: int = 16, min_periods: int = 32, z_half: float = 6.0
     ) -> None:
         self.window = window
         self.refresh = refresh

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 
 
-def run_series(detector: Detector, timestamps: Sequence[float], values: Sequence[float]) -> FloatArray:
+def run_series(
+    detector: Detector, timestamps: Sequence[float], values: Sequence[float]
+) -> FloatArray:
     """Score then learn each row in order; return the scores.
 
     Each observation is ``{"timestamp": epoch_seconds, "value": v}``, as the stream sends it.
@@ -68,9 +70,10 @@ def run_file(
     metric = metric_name_of(relative_name)
     if detector is not None:
         config = config.model_copy(
-            update={"default": config.default.model_copy(update={"detector": detector,
-                                                                  "params": {}}),
-                    "metrics": {}}
+            update={
+                "default": config.default.model_copy(update={"detector": detector, "params": {}}),
+                "metrics": {},
+            }
         )
     det = build_detector(config, metric)
     scores = run_series(det, timestamps.tolist(), values.tolist())
@@ -82,7 +85,7 @@ def write_result(out_dir: Path, run: FileRun, raw_times: list[str] | None = None
     path = out_dir / run.name
     path.parent.mkdir(parents=True, exist_ok=True)
     stamps = raw_times or [
-        str(np.datetime64(int(round(t * 1e6)), "us").astype("datetime64[s]")).replace("T", " ")
+        str(np.datetime64(round(t * 1e6), "us").astype("datetime64[s]")).replace("T", " ")
         for t in run.timestamps.tolist()
     ]
     with path.open("w", newline="") as fh:

@@ -202,7 +202,7 @@ class CorpusScore:
     def normalised(self) -> float:
         if self.perfect == self.null:
             return 0.0
-        return 100.0 * (self.raw - self.null) / (self.perfect - self.null)
+        return float(100.0 * (self.raw - self.null) / (self.perfect - self.null))
 
 
 def _check_scores(f: NabFile, scores: FloatArray) -> FloatArray:
@@ -223,7 +223,7 @@ def file_score_at(f: NabFile, scores: FloatArray, threshold: float, profile: Pro
         hits = np.flatnonzero(detected[left : right + 1])
         if hits.size:
             tp += 1
-            total += profile.tp * f.tp_value[left + hits[0]]
+            total += profile.tp * float(f.tp_value[left + hits[0]])
         else:
             fn += 1
             total -= profile.fn
@@ -251,7 +251,11 @@ def score_corpus(corpus: Mapping[str, tuple[NabFile, FloatArray]], profile: Prof
         all_scores.append(s)
         all_window.append(np.where(in_window, wid + n_windows, -1))
         all_worth.append(
-            np.where(in_window, profile.tp * f.tp_value[f.probation :], profile.fp * f.fp_unit[f.probation :])
+            np.where(
+                in_window,
+                profile.tp * f.tp_value[f.probation :],
+                profile.fp * f.fp_unit[f.probation :],
+            )
         )
         n_windows += f.n_windows
     null = -profile.fn * n_windows

@@ -138,6 +138,12 @@ async def test_two_workers_answer_the_same_table_query(stream: Stream) -> None:
         owners.add(answers[0]["worker"])
     # Both workers own part of the table, so some answers were routed to the other one.
     assert owners == {first.url, second.url}
+    # Both agree on who owns what, and every partition has exactly one owner.
+    views = [httpx.get(f"{w.url}/cluster", timeout=10).json() for w in (first, second)]
+    assert views[0]["tables"] == views[1]["tables"]
+    shards = views[0]["tables"]["windows"]
+    assert set(shards) == {first.url, second.url}
+    assert sorted(p for parts in shards.values() for p in parts) == [0, 1, 2, 3]
 
 
 async def test_worker_with_empty_data_dir_rebuilds_windows_from_changelog(stream: Stream) -> None:

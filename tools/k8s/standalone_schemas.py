@@ -93,4 +93,4 @@ if __name__ == "__main__":
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
     n = convert(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]))
-    print(f"standalone_schemas: {n} kinds written to {sys.argv[3]}")
+    sys.stderr.write(f"standalone_schemas: {n} kinds written to {sys.argv[3]}\n")

@@ -1,0 +1,78 @@
+"""New extremes: the value beyond the range seen so far (Numenta's "spatial anomaly")."""
+
+from __future__ import annotations
+
+import math
+
+from padit_stream.detectors._stats import squash
+from padit_stream.detectors.base import Detector, Observation, Verdict
+
+__all__ = ["RangeDetector"]
+
+
+class RangeDetector(Detector):
+    """How far the value lies outside the range seen so far, in fractions of that range.
+
+    Values inside the range score 0. The range slowly forgets (``decay`` per row, towards the
+    recent values), so a series that moved to a new regime long ago is judged on it.
+
+    Args:
+        tolerance: Excursion, as a fraction of the range, that scores 0.5.
+        decay: Per-row shrink of the range towards the latest value.
+        min_periods: Rows to learn before scoring anything but 0.
+
+    Example:
+        >>> d = RangeDetector(min_periods=5)
+        >>> for i in range(50):
+        ...     d.learn_one({"timestamp": float(i), "value": float(i % 10)})
+        >>> d.score_one({"timestamp": 50.0, "value": 5.0})
+        0.0
+        >>> d.score_one({"timestamp": 50.0, "value": 13.5}) == 0.5
+        True
+    """
+
+    name = "range"
+
+    def __init__(self, tolerance: float = 0.5, decay: float = 0.9999, min_periods: int = 32) -> None:
+        self.tolerance = tolerance
+        self.decay = decay
+        self.min_periods = min_periods
+        self._lo = math.inf
+        self._hi = -math.inf
+        self._n = 0
+
+    def _excess(self, v: float) -> float:
+        if self._n < self.min_periods:
+            return 0.0
+        span = self._hi - self._lo
+        if span <= 0.0:
+            span = max(abs(self._hi), 1.0) * 1e-6
+        out = max(v - self._hi, self._lo - v, 0.0)
+        return out / span
+
+    def learn_one(self, x: Observation) -> None:
+        v = float(x["value"])
+        if self._n == 0:
+            self._lo = self._hi = v
+        else:
+            d = self.decay
+            self._lo = min(v, v + (self._lo - v) * d)
+            self._hi = max(v, v + (self._hi - v) * d)
+        self._n += 1
+
+    def score_one(self, x: Observation) -> float:
+        return squash(self._excess(float(x["value"])), self.tolerance)
+
+    def explain_one(self, x: Observation) -> Verdict:
+        v = float(x["value"])
+        e = self._excess(v)
+        return Verdict(
+            squash(e, self.tolerance),
+            {
+                "value": v,
+                "range": [self._lo, self._hi],
+                "excess_fraction": e,
+                "tolerance": self.tolerance,
+                "rule": "score = e / (e + tolerance), e = distance outside range / range",
+            },
+        )
