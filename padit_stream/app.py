@@ -26,6 +26,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=settings.topics.replication,
         table_standby_replicas=conf.standby_replicas,
+        broker_session_timeout=conf.session_timeout_sec,
+        broker_heartbeat_interval=min(3.0, conf.session_timeout_sec / 3),
         web_enabled=True,
         web_bind=conf.web_host,
         web_host=conf.web_host,

@@ -2,7 +2,8 @@
 
 Environment variables win over the file: ``PADIT_CONFIG`` (the file), ``PADIT_BROKER``,
 ``PADIT_APP_ID``, ``PADIT_DATA_DIR``, ``PADIT_WEB_HOST``, ``PADIT_WEB_PORT``,
-``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``. Setting
+``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``,
+``PADIT_SESSION_TIMEOUT_SEC``, ``PADIT_STANDBY_REPLICAS``. Setting
 ``PADIT_WEBHOOK_URL`` adds an Alertmanager-format webhook to the default receiver. Secrets
 (webhook URLs with tokens, routing keys, passwords) belong in the environment, never in the
 YAML in the repository: the YAML names the variables.
@@ -50,6 +51,8 @@ class AppSettings(_Strict):
     batch_size: int = Field(500, ge=1)
     batch_timeout_sec: float = Field(0.05, gt=0)
     standby_replicas: int = Field(0, ge=0)
+    # How long the group waits for a silent worker before moving its partitions away.
+    session_timeout_sec: float = Field(30.0, ge=6, le=300)
     # Name of the environment variable holding the token that state-changing web API calls
     # (silences) must present as "Authorization: Bearer <token>".
     api_token_env: str = "PADIT_API_TOKEN"
@@ -112,6 +115,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PADIT_WEB_PORT": ("app", "web_port"),
     "PADIT_PARTITIONS": ("topics", "partitions"),
     "PADIT_TOPIC_PREFIX": ("topics", "prefix"),
+    "PADIT_SESSION_TIMEOUT_SEC": ("app", "session_timeout_sec"),
+    "PADIT_STANDBY_REPLICAS": ("app", "standby_replicas"),
     "PADIT_EMIT_EVERY_SEC": ("window", "emit_every_sec"),
 }
 
