@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup peers kafka-fetch kafka-up kafka-down lint format test test-unit bench run clean
+.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench run clean
 
 setup: $(VENV)/.installed
 
@@ -43,7 +43,11 @@ format: setup
 test-unit: setup
 	$(VENV)/bin/pytest tests/unit -q
 
-test: setup peers kafka-fetch lint
+# helm + kubeconform built from the Go module proxy, Kubernetes schemas (tests of the chart).
+k8s-tools: setup
+	bash tools/k8s/install.sh
+
+test: setup peers kafka-fetch k8s-tools lint
 	$(VENV)/bin/pytest -q -ra --durations=15
 
 bench: setup kafka-fetch

@@ -19,6 +19,7 @@ from adapters.config import load_config
 from adapters.errors import AdapterConfigError, AdapterError
 from adapters.registry import AdapterRegistry
 from adapters.runner import DEFAULT_BROKER, DEFAULT_TOPIC, KafkaPublisher, Runner
+from padit_stream.security import aiokafka_kwargs, security_from_env
 
 __all__ = ["main"]
 
@@ -50,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     loop = asyncio.get_running_loop()
-    async with KafkaPublisher(args.broker, args.topic) as pub:
+    # TLS/SASL from the PADIT_KAFKA_* variables, as the stream job reads them.
+    security = aiokafka_kwargs(security_from_env(), where="PADIT_KAFKA_*")
+    async with KafkaPublisher(args.broker, args.topic, **security) as pub:
         runner = Runner(cfg.endpoints, pub.publish, max_concurrency=args.concurrency)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from padit_stream.security import faust_credentials
 from padit_stream.settings import Settings, load_settings
 
 __all__ = ["app", "create_app", "settings"]
@@ -15,6 +16,7 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         conf.id,
         broker=conf.broker,
+        broker_credentials=faust_credentials(settings.kafka, where="kafka"),
         store="rocksdb://",
         datadir=str(conf.data_dir),
         autodiscover=["padit_stream.agents", "padit_stream.views"],

@@ -20,6 +20,7 @@ _KINDS = ("metrics", "features", "anomalies", "alerts", "deadletter")
 async def _tail(kind: str, from_beginning: bool, limit: int | None) -> None:
     from aiokafka import AIOKafkaConsumer
 
+    from padit_stream.security import aiokafka_kwargs
     from padit_stream.settings import load_settings
 
     settings = load_settings()
@@ -29,6 +30,7 @@ async def _tail(kind: str, from_beginning: bool, limit: int | None) -> None:
         bootstrap_servers=settings.app.broker.removeprefix("kafka://").replace(";", ","),
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
+        **aiokafka_kwargs(settings.kafka),
     )
     await consumer.start()
     seen = 0

@@ -15,6 +15,7 @@ environment variable (``password_env``) or of the file (``password_file``) that 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 from collections.abc import Mapping
@@ -23,15 +24,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from padit_stream.errors import ConfigError
+from padit_stream.errors import ConfigError, PaditError
 
 if TYPE_CHECKING:
     from faust.types.auth import CredentialsT
 
 __all__ = [
     "ENV_VARS",
+    "KafkaAuthError",
     "KafkaSecurity",
+    "KafkaUnreachableError",
     "aiokafka_kwargs",
+    "check_connection",
     "faust_credentials",
     "resolve_password",
     "security_from_env",
@@ -53,6 +57,14 @@ ENV_VARS: dict[str, str] = {
     "PADIT_KAFKA_PASSWORD_ENV": "password_env",
     "PADIT_KAFKA_PASSWORD_FILE": "password_file",
 }
+
+
+class KafkaAuthError(PaditError):
+    """The broker refused the TLS handshake or the SASL login: a configuration mistake."""
+
+
+class KafkaUnreachableError(PaditError):
+    """No bootstrap server could be reached (down, wrong address, another protocol's port)."""
 
 
 class KafkaSecurity(BaseModel):
@@ -238,4 +250,70 @@ def faust_credentials(
         password=resolve_password(sec, env, where=where),
         ssl_context=ctx,
         mechanism=sec.sasl_mechanism,
+    )
+
+
+def _hosts(bootstrap: str) -> list[tuple[str, int]]:
+    hosts = []
+    for item in bootstrap.removeprefix("kafka://").replace(";", ",").split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"bootstrap {bootstrap!r}: expected HOST:PORT[,HOST:PORT...]")
+        hosts.append((host.strip("[]"), int(port)))
+    return hosts
+
+
+async def check_connection(
+    bootstrap: str,
+    sec: KafkaSecurity,
+    env: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 10.0,
+    where: str = "kafka",
+) -> None:
+    """Open one connection (TLS handshake and SASL login included) to a bootstrap server.
+
+    aiokafka and Faust only log why a login failed and go on retrying; this says it once, so a
+    worker or adapter can stop at start with the reason.
+
+    Raises:
+        KafkaAuthError: a server answered but refused the certificate or the credentials.
+        KafkaUnreachableError: no server answered.
+        ConfigError: the settings themselves (password, files, bootstrap) are unusable.
+    """
+    from aiokafka.conn import create_conn
+    from aiokafka.errors import KafkaError, SaslAuthenticationFailed, UnsupportedSaslMechanismError
+
+    kwargs = aiokafka_kwargs(sec, env, where=where)
+    unreachable = []
+    for host, port in _hosts(bootstrap):
+        try:
+            conn = await asyncio.wait_for(
+                create_conn(host, port, request_timeout_ms=int(timeout * 1000), **kwargs), timeout
+            )
+        except ssl.SSLCertVerificationError as exc:
+            trust = f"{where}.ca_file {sec.ca_file}" if sec.ca_file else "the system trust store"
+            raise KafkaAuthError(
+                f"{host}:{port}: TLS: the broker's certificate is not trusted "
+                f"({exc.verify_message}; checked against {trust})"
+            ) from exc
+        except ssl.SSLError as exc:
+            # A peer that just hangs up mid-handshake is not a TLS listener refusing us.
+            if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+                unreachable.append(f"{host}:{port}: {exc}")
+                continue
+            raise KafkaAuthError(f"{host}:{port}: TLS handshake failed: {exc}") from exc
+        except (SaslAuthenticationFailed, UnsupportedSaslMechanismError) as exc:
+            raise KafkaAuthError(
+                f"{host}:{port}: SASL {sec.sasl_mechanism} login as {sec.username!r} refused "
+                f"({where}.username / {where}.password_env or password_file): {exc}"
+            ) from exc
+        except (OSError, KafkaError) as exc:  # TimeoutError is an OSError
+            unreachable.append(f"{host}:{port}: {str(exc) or type(exc).__name__}")
+            continue
+        conn.close()
+        return
+    raise KafkaUnreachableError(
+        f"no Kafka bootstrap server could be reached over {sec.protocol} (down, wrong address, "
+        f"or a listener of another protocol): " + "; ".join(unreachable)
     )

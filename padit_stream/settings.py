@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from padit_stream.alerting.config import AlertingConfig, WebhookConfig
 from padit_stream.detectors.config import DetectionConfig
 from padit_stream.errors import ConfigError
+from padit_stream.security import ENV_VARS as _KAFKA_ENV_VARS
+from padit_stream.security import KafkaSecurity
 
 __all__ = [
     "AppSettings",
@@ -104,6 +106,8 @@ class Settings(_Strict):
     window: WindowSettings = WindowSettings()
     detection: DetectionSettings = DetectionSettings()
     alerting: AlertingConfig = AlertingConfig()
+    # TLS/SASL of every Kafka client of the worker (see padit_stream.security).
+    kafka: KafkaSecurity = KafkaSecurity()
 
 
 # env var -> path in the YAML document
@@ -118,6 +122,8 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PADIT_SESSION_TIMEOUT_SEC": ("app", "session_timeout_sec"),
     "PADIT_STANDBY_REPLICAS": ("app", "standby_replicas"),
     "PADIT_EMIT_EVERY_SEC": ("window", "emit_every_sec"),
+    # PADIT_KAFKA_SECURITY_PROTOCOL, PADIT_KAFKA_CA_FILE, ... -> kafka.protocol, kafka.ca_file
+    **{var: ("kafka", field) for var, field in _KAFKA_ENV_VARS.items()},
 }
 
 

@@ -13,12 +13,15 @@ __all__ = ["RangeDetector"]
 class RangeDetector(Detector):
     """How far the value lies outside the range seen so far, in fractions of that range.
 
-    Values inside the range score 0. The range slowly forgets (``decay`` per row, towards the
-    recent values), so a series that moved to a new regime long ago is judged on it.
+    Values inside the range score 0. A value beyond every value seen before is, on most
+    operational metrics, the plainest anomaly there is; expressing the excursion as a fraction
+    of the range makes it comparable across series without any fitted scale. With
+    ``decay < 1`` the range shrinks towards the latest value by that factor per row, so an
+    old one-off extreme stops masking new ones.
 
     Args:
         tolerance: Excursion, as a fraction of the range, that scores 0.5.
-        decay: Per-row shrink of the range towards the latest value.
+        decay: Per-row shrink of the range towards the latest value (1: never forget).
         min_periods: Rows to learn before scoring anything but 0.
 
     Example:
@@ -27,13 +30,13 @@ class RangeDetector(Detector):
         ...     d.learn_one({"timestamp": float(i), "value": float(i % 10)})
         >>> d.score_one({"timestamp": 50.0, "value": 5.0})
         0.0
-        >>> d.score_one({"timestamp": 50.0, "value": 13.5}) == 0.5
-        True
+        >>> round(d.score_one({"timestamp": 50.0, "value": 9.09}), 6)
+        0.5
     """
 
     name = "range"
 
-    def __init__(self, tolerance: float = 0.5, decay: float = 0.9999, min_periods: int = 32) -> None:
+    def __init__(self, tolerance: float = 0.01, decay: float = 1.0, min_periods: int = 32) -> None:
         self.tolerance = tolerance
         self.decay = decay
         self.min_periods = min_periods
@@ -47,8 +50,7 @@ class RangeDetector(Detector):
         span = self._hi - self._lo
         if span <= 0.0:
             span = max(abs(self._hi), 1.0) * 1e-6
-        out = max(v - self._hi, self._lo - v, 0.0)
-        return out / span
+        return max(v - self._hi, self._lo - v, 0.0) / span
 
     def learn_one(self, x: Observation) -> None:
         v = float(x["value"])

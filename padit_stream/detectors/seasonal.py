@@ -26,6 +26,8 @@ class SeasonalDetector(Detector):
         alpha: Smoothing of the residual and value statistics.
         min_periods: Residuals to learn before scoring anything but 0.
         z_half: Residual z that scores 0.5.
+        min_explained: Fraction of the variance the season must explain before the detector
+            scores anything but 0 (0: always score).
 
     Example:
         >>> d = SeasonalDetector(period=10.0, min_periods=5)
@@ -43,7 +45,7 @@ class SeasonalDetector(Detector):
         self,
         period: float = 86400.0,
         alpha_bin: float = 0.3,
-        alpha: float = 0.01,
+        alpha: float = 0.002,
         min_periods: int = 64,
         z_half: float = 6.0,
         min_explained: float = 0.0,
@@ -140,7 +142,7 @@ class WeeklySeasonalDetector(SeasonalDetector):
         self,
         period: float = 604800.0,
         alpha_bin: float = 0.3,
-        alpha: float = 0.01,
+        alpha: float = 0.002,
         min_periods: int = 64,
         z_half: float = 6.0,
         min_explained: float = 0.0,

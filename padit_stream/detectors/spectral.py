@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+import numpy.typing as npt
 
 from padit_stream.detectors._stats import squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
 
 __all__ = ["SpectralResidualDetector"]
+
+
+def _trailing_mean(values: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
+    """Mean of each value and the ``n - 1`` before it (fewer at the start), as in the paper."""
+    c = np.cumsum(values)
+    out = c.copy()
+    out[n:] = c[n:] - c[:-n]
+    out[n:] /= n
+    out[:n] /= np.arange(1, min(n, len(values)) + 1)
+    return out
 
 
 class SpectralResidualDetector(Detector):
@@ -25,7 +36,8 @@ class SpectralResidualDetector(Detector):
     Args:
         window: Past values in the transform.
         extend: Extrapolated points appended after the newest value.
-        avg: Width of the moving average over the log spectrum.
+        avg: Width of the trailing moving average over the log spectrum.
+        score_window: Saliencies before the newest one that its ratio is taken against.
         ratio_half: Saliency ratio ``(S - mean S) / mean S`` that scores 0.5.
 
     Example:
@@ -40,8 +52,14 @@ class SpectralResidualDetector(Detector):
     name = "spectral_residual"
 
     def __init__(
-        self, window: int = 64, extend: int = 5, avg: int = 3, ratio_half: float = 3.0
+        self,
+        window: int = 64,
+        extend: int = 5,
+        avg: int = 3,
+        score_window: int = 21,
+        ratio_half: float = 3.0,
     ) -> None:
+        self.score_window = score_window
         self.window = window
         self.extend = extend
         self.avg = avg
@@ -53,21 +71,24 @@ class SpectralResidualDetector(Detector):
             return 0.0
         x = np.fromiter(self._buf, dtype=np.float64, count=len(self._buf))
         x = np.append(x, v)
-        m = min(5, len(x) - 1)
-        # Average slope from the newest point back to each of the m before it.
-        grads = (x[-1] - x[-1 - np.arange(1, m + 1)]) / np.arange(1, m + 1)
-        nxt = x[-m] + grads.mean() * m
+        # The paper's extrapolation, from the points before the newest one (so an outlier in
+        # the newest point does not leak into the padding): summed slopes to the last of them.
+        prev = x[-7:-1]
+        k = len(prev)
+        last = prev[-1]
+        slopes = (last - prev[:-1]) / (k - 1 - np.arange(k - 1))
+        nxt = float(prev[1] + slopes.sum()) if k > 2 else float(last)
         x = np.concatenate([x, np.full(self.extend, nxt)])
-        spec = np.fft.fft(x - x.mean())
+        spec = np.fft.fft(x)
         amp = np.abs(spec)
-        log_amp = np.log(amp + 1e-8)
-        kernel = np.ones(self.avg) / self.avg
-        smooth = np.convolve(log_amp, kernel, mode="same")
-        resid = np.exp(log_amp - smooth)
-        sal = np.abs(np.fft.ifft(resid * spec / (amp + 1e-8)))
+        amp[amp < 1e-8] = 1e-8
+        log_amp = np.log(amp)
+        resid = np.exp(log_amp - _trailing_mean(log_amp, self.avg))
+        sal = np.abs(np.fft.ifft(spec * (resid / amp)))
         n = len(self._buf)
-        base = float(sal[:n].mean())
-        if base <= 0.0:
+        lo = max(0, n - self.score_window)
+        base = float(sal[lo:n].mean())
+        if base <= 1e-12:
             return 0.0
         return max(0.0, (float(sal[n]) - base) / base)
 

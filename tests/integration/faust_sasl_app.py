@@ -10,9 +10,9 @@ count to ``SASL_TEST_OUT``. Connection settings come from ``PADIT_BROKER`` and t
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 
 import faust
+from faust.types import StreamT
 
 from padit_stream.security import faust_credentials, security_from_env
 
@@ -35,8 +35,8 @@ counts = app.Table("counts", default=int, partitions=2)
 
 
 @app.agent(source)
-async def count(stream: AsyncIterator[tuple[bytes, bytes]]) -> None:
-    async for key, _value in stream.items():  # type: ignore[attr-defined]
+async def count(stream: StreamT[bytes]) -> None:
+    async for key, _value in stream.items():
         counts[key] += 1
         await sink.send(key=key, value=str(counts[key]).encode())
 

@@ -148,6 +148,20 @@ def test_inline_secrets_are_valid(tools: dict[str, str], tmp_path: Path) -> None
     assert_valid(tools, render(tools, tmp_path, {"secrets": SECRET_VALUES}), tmp_path)
 
 
+@pytest.mark.parametrize("values", [None, THREE_WORKERS], ids=["defaults", "three-workers"])
+def test_helm_lint_strict(
+    tools: dict[str, str], tmp_path: Path, values: dict[str, Any] | None
+) -> None:
+    args = [tools["HELM"], "lint", "--strict", str(CHART), "--kube-version", tools["K8S_VERSION"]]
+    if values is not None:
+        path = tmp_path / "values.yaml"
+        path.write_text(yaml.safe_dump(values), encoding="utf-8")
+        args += ["-f", str(path)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 chart(s) failed" in out.stdout
+
+
 def test_validation_is_strict(tools: dict[str, str], tmp_path: Path) -> None:
     """A misspelt field must fail: otherwise the checks above prove nothing."""
     objs = docs(render(tools, tmp_path))

@@ -6,9 +6,11 @@ import math
 
 import pytest
 
+from padit_stream.detectors.extremes import RangeDetector
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.seasonal import SeasonalDetector
 from padit_stream.detectors.shift import LevelShiftDetector, VarianceShiftDetector
+from padit_stream.detectors.spectral import SpectralResidualDetector
 from padit_stream.detectors.statistical import (
     CusumDetector,
     EwmaDetector,
@@ -129,3 +131,24 @@ def test_anomaly_likelihood_surprise_grows_with_the_raw_score() -> None:
     assert al.surprise(0.5) == pytest.approx(-math.log(q3) - math.log(2.0), rel=1e-6)
     assert al.surprise(0.1) == 0.0
     assert al.surprise(0.9) > al.surprise(0.5)
+
+
+def test_range_scores_the_excursion_beyond_the_all_time_range() -> None:
+    d = RangeDetector(tolerance=0.01, min_periods=3)
+    for i, v in enumerate([10.0, 30.0, 20.0, 25.0]):
+        d.learn_one(obs(float(i), v))
+    # Range [10, 30], width 20. 31 is 1 beyond: e = 1/20 = 0.05; score e / (e + 0.01).
+    assert d.score_one(obs(4.0, 31.0)) == pytest.approx(0.05 / 0.06)
+    assert d.score_one(obs(4.0, 6.0)) == pytest.approx(0.2 / 0.21)
+    assert d.score_one(obs(4.0, 29.0)) == 0.0
+    d.learn_one(obs(4.0, 40.0))  # the range grows to [10, 40]
+    assert d.score_one(obs(5.0, 35.0)) == 0.0
+
+
+def test_spectral_residual_singles_out_a_spike_in_a_smooth_wave() -> None:
+    d = SpectralResidualDetector()
+    for i in range(100):
+        d.learn_one(obs(float(i), math.sin(i / 5.0)))
+    calm = d.explain_one(obs(100.0, math.sin(100 / 5.0))).evidence["saliency_ratio"]
+    spike = d.explain_one(obs(100.0, 10.0)).evidence["saliency_ratio"]
+    assert spike > 5.0 > calm

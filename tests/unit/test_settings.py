@@ -15,7 +15,8 @@ def test_repository_config_loads() -> None:
     assert s.topics.name("metrics") == "padit.metrics.v1"
     assert s.window.span_sec == 300 and s.window.max_samples == 1000
     assert s.window.emit_every_sec == 60
-    assert s.alerting.alert_threshold == 0.7 and s.alerting.critical_threshold == 0.9
+    lifecycle = s.alerting.lifecycle
+    assert lifecycle.fire_threshold == 0.7 and lifecycle.severity.critical == 0.9
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:

@@ -97,14 +97,14 @@ asyncio.run(main())
 # The same question over SASL_SSL, asked as a client would: TLS verified against the test CA
 # (the certificate names 127.0.0.1), then SCRAM.
 PROBE_SASL='
-import asyncio, ssl, sys
+import asyncio, os, ssl, sys
 from aiokafka.admin import AIOKafkaAdminClient
 async def main() -> None:
     ctx = ssl.create_default_context(cafile=sys.argv[2])
     admin = AIOKafkaAdminClient(
         bootstrap_servers=sys.argv[1], request_timeout_ms=3000, security_protocol="SASL_SSL",
         ssl_context=ctx, sasl_mechanism=sys.argv[3], sasl_plain_username=sys.argv[4],
-        sasl_plain_password=sys.argv[5])
+        sasl_plain_password=os.environ["KAFKA_SASL_PASSWORD"])
     try:
         await asyncio.wait_for(admin.start(), 5)
         cluster = await asyncio.wait_for(admin.describe_cluster(), 5)
@@ -138,8 +138,9 @@ wait_ready() {  # $1 pid, $2 port
 sasl_answers() {  # $1 port; after sasl_load
     (: </dev/tcp/127.0.0.1/"$1") 2>/dev/null || return 1
     "$PY" -c 'import aiokafka' 2>/dev/null || return 0
-    "$PY" -c "$PROBE_SASL" "127.0.0.1:$1" "$DIR/ca.pem" "$SCRAM_MECHANISM" \
-        "$KAFKA_SASL_USERNAME" "$KAFKA_SASL_PASSWORD" >/dev/null 2>&1
+    # The password through the environment: command lines are visible to every local user.
+    KAFKA_SASL_PASSWORD="$KAFKA_SASL_PASSWORD" "$PY" -c "$PROBE_SASL" "127.0.0.1:$1" \
+        "$DIR/ca.pem" "$SCRAM_MECHANISM" "$KAFKA_SASL_USERNAME" >/dev/null 2>&1
 }
 
 wait_sasl_ready() {  # $1 pid, $2 port
