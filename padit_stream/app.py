@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
 
 from padit_stream.security import faust_credentials
 from padit_stream.settings import Settings, load_settings
 
-__all__ = ["app", "create_app", "settings"]
+__all__ = ["PaditApp", "app", "create_app", "settings"]
+
+
+class PaditApp(faust.App):
+    """A Faust app that creates its topics before its consumer subscribes.
+
+    Faust subscribes to the topics its agents read before it declares them; on a new
+    deployment the metrics topic then does not exist yet, the group is assigned without it,
+    and nothing is consumed until the next metadata refresh minutes later.
+    """
+
+    #: Topics to create (with their configured partitions) before the consumer starts.
+    owned_topics: list[Any]
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        for topic in getattr(self, "owned_topics", ()):
+            await topic.maybe_declare()
 
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app configured from ``settings``; agents and views are found by autodiscovery."""
     conf = settings.app
-    return faust.App(
+    return PaditApp(
         conf.id,
         broker=conf.broker,
         broker_credentials=faust_credentials(settings.kafka, where="kafka"),

@@ -64,10 +64,23 @@ class BatchSender:
         self._full = []
         self._open = {}
         producer = self._producer()
+        # aiokafka queues one batch per partition at a time (a new one waits for the last to
+        # be sent): enqueue all partitions at once so the waits overlap. Batches of the same
+        # partition stay in order: a flush's batches for one partition go in sequence.
+        by_partition: dict[tuple[str, int], list[Any]] = {}
         for topic, partition, builder in pending:
+            by_partition.setdefault((topic, partition), []).append(builder)
+        await asyncio.gather(
+            *(self._enqueue(producer, t, p, builders) for (t, p), builders in by_partition.items())
+        )
+
+    async def _enqueue(
+        self, producer: Any, topic: str, partition: int, builders: list[Any]
+    ) -> None:
+        table = self._tables.get(topic)
+        for builder in builders:
             count = builder.record_count()
             future = await producer.send_batch(builder, topic, partition=partition)
-            table = self._tables.get(topic)
             if table is not None:
                 future.add_done_callback(self._persisted(table, topic, partition, count))
 

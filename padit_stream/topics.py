@@ -20,7 +20,7 @@ __all__ = [
 
 
 def _topic(kind: str, partitions: int | None = None) -> TopicT:
-    return app.topic(
+    topic = app.topic(
         settings.topics.name(kind),
         key_type=bytes,
         value_type=bytes,
@@ -32,6 +32,8 @@ def _topic(kind: str, partitions: int | None = None) -> TopicT:
         # partitions) before it subscribes; Faust skips missing source topics otherwise.
         internal=True,
     )
+    app.owned_topics = [*getattr(app, "owned_topics", []), topic]  # type: ignore[attr-defined]
+    return topic
 
 
 metrics_topic = _topic("metrics")

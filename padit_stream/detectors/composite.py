@@ -220,6 +220,9 @@ class CompositeDetector(Detector):
         damped = self._quiet > 0
         score = squash(best * self.damp if damped else best, 1.0)
         k = max(range(len(cal)), key=cal.__getitem__)
+        # Every component's own evidence costs as much as scoring again: on ordinary rows give
+        # the dominant one's only, and all of them once the row ties the record (score 0.5).
+        explained = range(len(cal)) if score >= 0.5 or best >= self.alarm_ratio else (k,)
         return Verdict(
             score,
             {
@@ -230,8 +233,7 @@ class CompositeDetector(Detector):
                 "held_off": damped,
                 "learning": self._n < self.learning_period,
                 "components": {
-                    name: p.explain_one(x).evidence
-                    for name, p in zip(self.components, self._parts, strict=True)
+                    self.components[i]: self._parts[i].explain_one(x).evidence for i in explained
                 },
                 "rule": (
                     "score = r / (1 + r), r = max over components of statistic / running max"

@@ -13,16 +13,19 @@ __all__ = ["LevelShiftDetector", "VarianceShiftDetector"]
 
 
 class LevelShiftDetector(Detector):
-    """Mean of the last ``short`` values against the median/MAD of the ``long`` before them.
+    """Median (or mean) of the last ``short`` values against the median/MAD of the ``long`` before.
 
-    Averaging over ``short`` rows makes a lone spike count ``1/short`` as much as a shift that
-    holds, so this fires on sustained level changes and stays quiet on single outliers.
+    The recent median moves only once more than half of the last ``short`` rows sit at a new
+    level, so this fires on sustained level changes and ignores lone spikes entirely (a mean
+    would still move by ``spike / short``, and on a spiky series those pushes set the scale
+    that a real shift is later compared with).
 
     Args:
-        short: Rows in the recent mean (the current row included).
+        short: Rows in the recent window (the current row included).
         long: Rows in the baseline, which ends where the recent window begins.
         refresh: Rows between recomputations of the baseline median and MAD.
         z_half: Shift, in baseline robust sigmas, that scores 0.5.
+        center: ``"median"`` or ``"mean"`` of the recent window.
 
     Example:
         >>> d = LevelShiftDetector(short=4, long=40)
@@ -37,27 +40,46 @@ class LevelShiftDetector(Detector):
     name = "level_shift"
 
     def __init__(
-        self, short: int = 12, long: int = 1000, refresh: int = 16, z_half: float = 4.0
+        self,
+        short: int = 12,
+        long: int = 1000,
+        refresh: int = 16,
+        z_half: float = 4.0,
+        center: str = "median",
     ) -> None:
+        if center not in ("median", "mean"):
+            raise ValueError(f"center must be 'median' or 'mean', got {center!r}")
         self.short = short
         self.long = long
         self.refresh = refresh
         self.z_half = z_half
+        self.center = center
         self._recent: deque[float] = deque()
         self._sum = 0.0
         self._base = RollingRobust(long, refresh)
 
-    def _z(self, v: float) -> tuple[float, float]:
+    def _recent_center(self, v: float) -> float:
+        if self.center == "median":
+            vals = list(self._recent)
+            if len(vals) >= self.short:
+                del vals[0]
+            vals.append(v)
+            vals.sort()
+            k = len(vals)
+            return vals[k // 2] if k % 2 else 0.5 * (vals[k // 2 - 1] + vals[k // 2])
         n = len(self._recent)
         total = self._sum + v
         if n >= self.short:
             total -= self._recent[0]
             n -= 1
-        mean = total / (n + 1)
+        return total / (n + 1)
+
+    def _z(self, v: float) -> tuple[float, float]:
+        center = self._recent_center(v)
         b = self._base
         if b.n < self.short:
-            return 0.0, mean
-        return abs(mean - b.median) / scale_floor(b.scale, b.median), mean
+            return 0.0, center
+        return abs(center - b.median) / scale_floor(b.scale, b.median), center
 
     def learn_one(self, x: Observation) -> None:
         v = float(x["value"])
@@ -76,18 +98,19 @@ class LevelShiftDetector(Detector):
 
     def explain_one(self, x: Observation) -> Verdict:
         v = float(x["value"])
-        z, mean = self._z(v)
+        z, center = self._z(v)
         b = self._base
         return Verdict(
             squash(z, self.z_half),
             {
                 "value": v,
-                "recent_mean": mean,
+                "recent_center": center,
+                "center": self.center,
                 "baseline_median": b.median,
                 "baseline_robust_sigma": b.scale,
                 "z": z,
                 "z_half": self.z_half,
-                "rule": "score = z / (z + z_half), z = |recent mean - median| / robust sigma",
+                "rule": "score = z / (z + z_half), z = |recent center - median| / robust sigma",
             },
         )
 

@@ -95,10 +95,29 @@ def test_level_shift_prefers_a_sustained_shift_over_a_lone_spike() -> None:
         shift.learn_one(obs(float(i), 20.0))
     x = obs(105.0, 20.0)
     assert shift.score_one(x) > spike.score_one(x)
-    # Recent mean of six rows at 20 against median 1: six times the lone spike's push.
+    # Recent median of six rows at 20 against median 1; the lone spike leaves the median of
+    # the recent rows (1 of 6 at 20) where the baseline's cycle puts it.
     z_shift = shift.explain_one(x).evidence["z"]
     z_spike = spike.explain_one(x).evidence["z"]
     assert z_shift > 4 * z_spike
+
+
+def test_level_shift_median_ignores_a_spike_the_mean_would_count() -> None:
+    med = LevelShiftDetector(short=6, long=60)
+    mean = LevelShiftDetector(short=6, long=60, center="mean")
+    for i in range(100):
+        for d in (med, mean):
+            d.learn_one(obs(float(i), 1.0 + 0.1 * (i % 3)))
+    spike = obs(100.0, 100.0)
+    # Mean of 5 rows near 1.1 and one at 100 moves by ~16.5: far outside the baseline.
+    assert mean.explain_one(spike).evidence["recent_center"] == pytest.approx(
+        (100.0 + sum(1.0 + 0.1 * (i % 3) for i in range(95, 100))) / 6
+    )
+    assert mean.score_one(spike) > 0.9
+    assert med.explain_one(spike).evidence["recent_center"] < 1.3
+    assert med.score_one(spike) < 0.5
+    with pytest.raises(ValueError, match="center"):
+        LevelShiftDetector(center="mode")
 
 
 def test_variance_shift_sees_oscillation_not_level() -> None:
