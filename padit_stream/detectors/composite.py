@@ -83,8 +83,8 @@ class CompositeDetector(Detector):
         decay: Per-row decay of each component's running maximum (record calibration).
         odds_floor: Floor of the running maximum, in half-score units of the statistic.
         alarm_ratio: Combined ratio that counts as an alarm and starts the hold-off.
-        holdoff: Rows after an alarm whose output is damped.
-        damp: Factor applied to the output during the hold-off.
+        holdoff: Rows after an alarm during which the ratio is taken against the alarm's peak.
+        damp: Extra factor applied to the output during the hold-off.
         averaging_window: Raw scores averaged by the likelihood calibration.
         likelihood_alpha: Smoothing of the likelihood's long-horizon statistics.
         min_std: Floor of the likelihood's standard deviation.
@@ -115,7 +115,7 @@ class CompositeDetector(Detector):
         odds_floor: float = 0.2,
         alarm_ratio: float = 1.2,
         holdoff: int = 100,
-        damp: float = 0.2,
+        damp: float = 1.0,
         averaging_window: int = 10,
         likelihood_alpha: float = 1.0 / 2000.0,
         min_std: float = 0.01,
@@ -156,6 +156,8 @@ class CompositeDetector(Detector):
         ]
         self._n = 0
         self._quiet = 0
+        # The largest combined ratio of the current event (1 outside any event).
+        self._peak = 1.0
         # The raw scores of the last observation scored, reused by learn_one on the same row.
         self._cache: tuple[float, float, list[float]] | None = None
 
@@ -188,19 +190,27 @@ class CompositeDetector(Detector):
             best = best / self.surprise_half
         return best, cal
 
+    def _held(self, best: float) -> float:
+        """The output ratio: during a hold-off, relative to the event's peak."""
+        if self._quiet > 0:
+            return best * self.damp / self._peak
+        return best
+
     def score_one(self, x: Observation) -> float:
         best, _ = self._combined(self._raws(x))
-        if self._quiet > 0:
-            best *= self.damp
-        return squash(best, 1.0)
+        return squash(self._held(best), 1.0)
 
     def learn_one(self, x: Observation) -> None:
         raws = self._raws(x)
         best, _ = self._combined(raws)
-        if best >= self.alarm_ratio:
+        if self._held(best) >= self.alarm_ratio:
+            # A new event, or one beyond the current event's peak: (re)start the hold-off.
             self._quiet = self.holdoff
+            self._peak = max(best, 1.0)
         elif self._quiet > 0:
             self._quiet -= 1
+            if self._quiet == 0:
+                self._peak = 1.0
         if self.calibration == "record":
             d = self.decay
             for i, r in enumerate(raws):
@@ -218,7 +228,7 @@ class CompositeDetector(Detector):
     def explain_one(self, x: Observation) -> Verdict:
         best, cal = self._combined(self._raws(x))
         damped = self._quiet > 0
-        score = squash(best * self.damp if damped else best, 1.0)
+        score = squash(self._held(best), 1.0)
         k = max(range(len(cal)), key=cal.__getitem__)
         # Every component's own evidence costs as much as scoring again: on ordinary rows give
         # the dominant one's only, and all of them once the row ties the record (score 0.5).

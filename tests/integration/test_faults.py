@@ -13,6 +13,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -31,6 +32,18 @@ def _report(title: str, rows: list[tuple[str, int, int]]) -> None:
     lines = [f"\n{title}", f"{'what':<34}{'injected':>10}{'lost':>8}"]
     lines += [f"{what:<34}{injected:>10}{lost:>8}" for what, injected, lost in rows]
     print("\n".join(lines))  # shown with -rA or -s: the figures a reader of CI looks for
+
+
+async def _serve(method: str, path: str, handler: Any) -> tuple[Any, int]:
+    """A real HTTP server on a free loopback port; returns its runner (to clean up) and port."""
+    from aiohttp import web
+
+    site_app = web.Application()
+    site_app.router.add_route(method, path, handler)
+    runner = web.AppRunner(site_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, runner.addresses[0][1]
 
 
 def _series_points(
@@ -170,13 +183,7 @@ async def test_broker_restart_mid_stream(tmp_path: Path) -> None:
     async def ok(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    site_app = web.Application()
-    site_app.router.add_get("/health", ok)
-    runner = web.AppRunner(site_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    http_port = runner.addresses[0][1]
+    runner, http_port = await _serve("GET", "/health", ok)
 
     broker = KafkaBroker(data_dir=tmp_path / "kafka")
     await asyncio.to_thread(broker.start)
@@ -246,13 +253,8 @@ async def test_slow_alert_receiver_does_not_stall_features(
         answered.append(time.monotonic())
         return web.Response(text="ok")
 
-    site_app = web.Application()
-    site_app.router.add_post("/hook", slow)
-    runner = web.AppRunner(site_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    runner, port = await _serve("POST", "/hook", slow)
+    url = f"http://127.0.0.1:{port}/hook"
     cfg = tmp_path / "padit.yaml"
     import yaml
 
