@@ -16,7 +16,9 @@ class SeasonalDetector(Detector):
 
     The phase bin is ``(timestamp mod period) // step``, where ``step`` is the series cadence
     learned from the first timestamps. Each bin keeps an EW mean of its values; the residual
-    ``value - bin mean`` is standardised by EW statistics of past residuals. The evidence
+    ``value - bin mean`` is standardised by EW statistics of past residuals. Each bin's update
+    is clipped to ``clip`` residual standard deviations, so a one-off spike does not shift the
+    baseline of its time of day and come back as a false alarm a period later. The evidence
     reports how much of the variance the season explains (``residual_var / value_var``), so a
     reader can tell a meaningful seasonal verdict from one on a series without a season.
 
@@ -28,6 +30,7 @@ class SeasonalDetector(Detector):
         z_half: Residual z that scores 0.5.
         min_explained: Fraction of the variance the season must explain before the detector
             scores anything but 0 (0: always score).
+        clip: Largest bin update, in residual standard deviations (0: no clipping).
 
     Example:
         >>> d = SeasonalDetector(period=10.0, min_periods=5)
@@ -49,8 +52,10 @@ class SeasonalDetector(Detector):
         min_periods: int = 64,
         z_half: float = 6.0,
         min_explained: float = 0.0,
+        clip: float = 4.0,
     ) -> None:
         self.min_explained = min_explained
+        self.clip = clip
         self.period = period
         self.alpha_bin = alpha_bin
         self.alpha = alpha
@@ -101,7 +106,17 @@ class SeasonalDetector(Detector):
         self._values.update(v)
         key = self._bin(t)
         old = self._bins.get(key)
-        self._bins[key] = v if old is None else old + self.alpha_bin * (v - old)
+        if old is None:
+            self._bins[key] = v
+            return
+        d = v - old
+        if self.clip > 0.0:
+            # Until enough residuals are in, the spread of the values bounds theirs.
+            s = self._resid if self._resid.n >= self.min_periods else self._values
+            lim = self.clip * s.std
+            if s.n >= 2 and lim > 0.0:
+                d = -lim if d < -lim else (lim if d > lim else d)
+        self._bins[key] = old + self.alpha_bin * d
 
     def score_one(self, x: Observation) -> float:
         return squash(self._z(float(x["timestamp"]), float(x["value"]))[0], self.z_half)
@@ -146,5 +161,6 @@ class WeeklySeasonalDetector(SeasonalDetector):
         min_periods: int = 64,
         z_half: float = 6.0,
         min_explained: float = 0.0,
+        clip: float = 4.0,
     ) -> None:
-        super().__init__(period, alpha_bin, alpha, min_periods, z_half, min_explained)
+        super().__init__(period, alpha_bin, alpha, min_periods, z_half, min_explained, clip)

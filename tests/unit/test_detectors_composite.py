@@ -143,3 +143,25 @@ def test_config_reads_yaml_with_or_without_a_detection_section(tmp_path: Path) -
     for path in (plain, wrapped):
         det = build_detector(load_detection_config(path), "m")
         assert det.name == "cusum" and math.isclose(det.h, 6.0)  # type: ignore[attr-defined]
+
+
+def test_default_on_a_steady_latency_metric_scores_the_spike_and_the_shift_not_the_rest() -> None:
+    # A probe's round-trip time at a 1-minute cadence: 20 ms with 0.5 ms jitter, one 80 ms
+    # spike, then the path changes and the latency settles 6 ms higher (12 jitter sigmas).
+    rng = np.random.default_rng(11)
+    n, spike_at, shift_at = 3000, 1500, 2000
+    t = (1.7e9 + 60.0 * np.arange(n)).tolist()
+    v = 20.0 + rng.normal(0.0, 0.5, n)
+    v[shift_at:] += 6.0
+    v[spike_at] = 80.0
+    s = run_series(build_detector(DetectionConfig(), "rtt_ms"), t, v.tolist())
+    learning = CompositeDetector().learning_period
+    steady = np.r_[s[learning:spike_at], s[spike_at + 1 : shift_at], s[shift_at + 12 :]]
+    assert s[spike_at] > 0.9
+    assert s[shift_at : shift_at + 12].max() > 0.6  # within 12 minutes of the change
+    # The steady rows stay below a tie with their own record (0.5) nearly always...
+    assert np.median(steady) < 0.3
+    assert np.quantile(steady, 0.99) < 0.5
+    # ...and the day after the spike, its time of day is not flagged again.
+    day = 1440
+    assert s[spike_at + day - 5 : spike_at + day + 5].max() < 0.5
