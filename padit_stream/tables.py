@@ -141,6 +141,17 @@ class StateCache(Generic[T]):
             self._partitions[key] = partition
         return item
 
+    def read(self, partition: int, key: bytes) -> T:
+        """The cached item, else one decoded from the table but *not* cached.
+
+        For readers outside the agents (the web view): a partition may still be recovering
+        when they ask, and what they decode then must not outlive the recovery.
+        """
+        item = self._items.get(key)
+        if item is None:
+            item = self._load(key, lambda k: self.rows.get(partition, k))
+        return item
+
     def put(self, partition: int, key: bytes, item: T) -> None:
         self._items[key] = item
         self._partitions[key] = partition
@@ -240,6 +251,14 @@ class StageHolder:
 
 alert_clock = EventClock()
 notification = StageHolder()
+
+
+@app.on_rebalance_complete.connect
+def _drop_caches_after_recovery(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+    # Recovery wrote changelog records into RocksDB behind the caches' backs.
+    windows.clear()
+    detector_states.clear()
+    alert_states.clear()
 
 
 @app.on_partitions_revoked.connect

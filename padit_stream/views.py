@@ -12,6 +12,7 @@ import math
 import os
 from typing import Any
 
+import aiohttp
 from faust.web import Request, Response, View
 
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
@@ -80,20 +81,28 @@ async def _route(view: View, request: Request, table: Any, partition: int) -> Re
         return view.json(
             {"error": "not ready", "detail": "partitions are not assigned"}, status=503
         )
-    if is_local(owner) or request.headers.get(_ROUTED):
+    if is_local(owner):
         return None
-    # One hop only: during a rebalance two workers may briefly disagree on the owner.
+    if request.headers.get(_ROUTED):
+        # One hop only: during a rebalance two workers may briefly disagree on the owner.
+        return view.json(
+            {"error": "not ready", "detail": "partition ownership is moving"}, status=503
+        )
     headers = {
         k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")
     }
     headers[_ROUTED] = "1"
     body = await request.read()
-    async with app.http_client.request(
-        request.method, f"{owner}{request.url.path_qs}", headers=headers, data=body or None
-    ) as response:
-        return view.text(
-            await response.text(), content_type=response.content_type, status=response.status
-        )
+    try:
+        async with app.http_client.request(
+            request.method, f"{owner}{request.url.path_qs}", headers=headers, data=body or None
+        ) as response:
+            return view.text(
+                await response.text(), content_type=response.content_type, status=response.status
+            )
+    except aiohttp.ClientError as exc:
+        # The owner died or is moving: the group will reassign its partitions shortly.
+        return view.json({"error": "owner unreachable", "detail": f"{owner}: {exc}"}, status=503)
 
 
 def _finite(value: float) -> float | None:
@@ -133,7 +142,11 @@ class WindowView(View):
         routed = await _route(self, request, window_rows, partition)
         if routed is not None:
             return routed
-        state = windows.peek(key) or windows.get(partition, key)
+        if app.rebalancing or not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+            return self.json(
+                {"error": "not ready", "detail": "partitions are moving or recovering"}, status=503
+            )
+        state = windows.read(partition, key)
         if len(state.window) == 0:
             return self.json(
                 {
