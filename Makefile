@@ -50,7 +50,7 @@ k8s-tools: setup
 test: setup peers kafka-fetch k8s-tools lint
 	$(VENV)/bin/pytest -q -ra --durations=15
 
-bench: setup kafka-fetch
+bench: setup kafka-up
 	$(PY) -m padit_stream.bench
 
 run: setup kafka-up

@@ -20,7 +20,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 
 from sortedcontainers import SortedList
 
@@ -31,6 +31,19 @@ __all__ = ["SlidingWindow"]
 
 _NO_TAGS: tuple[int, ...] = ()
 _PLAIN_LIST_MAX = 4096
+
+
+@lru_cache(maxsize=1024)
+def _positions(n: int) -> tuple[tuple[int, int, float], ...]:
+    """For each quantile of a window of ``n``: lower index, upper index, fraction."""
+    out = []
+    for q in _QUANTILES:
+        idx = q * (n - 1)
+        lo = math.floor(idx)
+        out.append((lo, min(lo + 1, n - 1), idx - lo))
+    return tuple(out)
+
+
 _FLOAT_SAFE_BITS = 1000  # ints this small convert to float without overflow
 
 
@@ -72,6 +85,10 @@ class SlidingWindow:
         "_sorted_lists",
         "_sorted_remove",
         "_st",
+        "_stats",
+        "_stats_n",
+        "_stats_of",
+        "_stats_sxx",
         "_stt",
         "_stx",
         "_sx",
@@ -106,6 +123,11 @@ class SlidingWindow:
         self.ewma = math.nan
         self.cusum_pos = 0.0
         self.cusum_neg = 0.0
+        # Mean and std of the last features() call, and the exact sums they came from.
+        self._stats = (0.0, 0.0)
+        self._stats_n = -1
+        self._stats_of: int | None = None
+        self._stats_sxx: int | None = None
         # Time-ordered samples live in [head:]; the dead prefix is dropped in bulk.
         self._ts = array("d")
         self._xs = array("d")
@@ -179,10 +201,15 @@ class SlidingWindow:
         else:
             # This form of the recursion leaves a constant series exactly constant.
             self.ewma += self.ewma_alpha * (value - self.ewma)
-            ex = self._ex
             sx = self._sx
-            z = value - sx / (n << ex)  # exact division: a constant series has z == 0
-            k = self.cusum_slack * math.sqrt(_ratio(n * self._sxx - sx * sx, (n * n) << (2 * ex)))
+            if self._stats_of is sx and self._stats_n == n and self._stats_sxx is self._sxx:
+                mean, std = self._stats  # what features() just computed for this content
+            else:
+                ex = self._ex
+                mean = sx / (n << ex)  # exact division: a constant series has z == 0
+                std = math.sqrt(_ratio(n * self._sxx - sx * sx, (n * n) << (2 * ex)))
+            z = value - mean
+            k = self.cusum_slack * std
             self.cusum_pos = max(0.0, self.cusum_pos + z - k)
             self.cusum_neg = max(0.0, self.cusum_neg - z - k)
         if ts >= max_ts:
@@ -331,11 +358,7 @@ class SlidingWindow:
         # statistics are read in one walk over the sorted list's sublists (its positional
         # index costs ~1 µs a lookup); ascending positions make that a single pass.
         lists = self._sorted_lists
-        wanted = []
-        for q in _QUANTILES:
-            idx = q * (n - 1)
-            lo = math.floor(idx)
-            wanted.append((lo, min(lo + 1, n - 1), idx - lo))
+        wanted = _positions(n)
         if len(lists) == 1:
             flat = lists[0]
             out = []
@@ -376,7 +399,12 @@ class SlidingWindow:
         sx = self._sx
         st = self._st
         mean = sx / (n << ex)  # correctly rounded: the mean of equal values is that value
-        var = _ratio(n * self._sxx - sx * sx, (n * n) << (2 * ex))
+        sxx = self._sxx
+        std = math.sqrt(_ratio(n * sxx - sx * sx, (n * n) << (2 * ex)))
+        self._stats = (mean, std)
+        self._stats_n = n
+        self._stats_of = sx
+        self._stats_sxx = sxx
         den = n * self._stt - st * st
         trend = _ratio((n * self._stx - st * sx) << self._et, den << ex) if den else 0.0
         p25, median, p75, p95, p99 = self._quantiles(n)
@@ -388,7 +416,7 @@ class SlidingWindow:
             self._ts[-1],
             n,
             mean,
-            math.sqrt(var),
+            std,
             lists[0][0],
             lists[-1][-1],
             median,
