@@ -80,7 +80,9 @@ class RollingRobust:
     def __init__(self, size: int, refresh: int) -> None:
         self.size = size
         self.refresh = refresh
-        self.buf = np.zeros(size, dtype=np.float64)
+        # Grown on demand: a series that has seen 3 values costs 3 floats, not `size`
+        # (100,000 young series would otherwise hold ~800 MB of zeros).
+        self.buf = np.zeros(min(size, 16), dtype=np.float64)
         self.pos = 0
         self.n = 0
         self.since = 0
@@ -88,6 +90,10 @@ class RollingRobust:
         self.scale = 0.0
 
     def push(self, x: float) -> None:
+        if self.pos == len(self.buf):  # still filling: pos == n < size
+            grown = np.zeros(min(self.size, 2 * len(self.buf)), dtype=np.float64)
+            grown[: len(self.buf)] = self.buf
+            self.buf = grown
         self.buf[self.pos] = x
         self.pos += 1
         if self.pos == self.size:

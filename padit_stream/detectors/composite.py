@@ -166,10 +166,15 @@ class CompositeDetector(Detector):
             BASE_DETECTORS[c](**dict(params.get(c, {}))) for c in components
         ]
         self._max = [0.0] * len(components)
-        self._lik = [
-            AnomalyLikelihood(averaging_window, likelihood_alpha, learning_period, min_std)
-            for _ in components
-        ]
+        # Only the likelihood calibration needs these (each holds a deque: ~0.7 KB a series).
+        self._lik = (
+            [
+                AnomalyLikelihood(averaging_window, likelihood_alpha, learning_period, min_std)
+                for _ in components
+            ]
+            if calibration == "likelihood"
+            else []
+        )
         self._n = 0
         self._quiet = 0
         # The largest combined ratio of the current event (1 outside any event).
