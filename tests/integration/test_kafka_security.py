@@ -30,7 +30,6 @@ from padit_stream.security import (
     aiokafka_kwargs,
     check_connection,
 )
-from padit_stream.settings import Settings
 from tests.kafka_support import KafkaBroker, create_topic, free_port
 from tests.stream_support import REPO_ROOT, Stream, metric_records
 
@@ -257,11 +256,6 @@ async def test_faust_app_with_credentials_consumes_and_keeps_a_table(
     assert "Authentication failed" not in log_text
 
 
-@pytest.mark.skipif(
-    "kafka" not in Settings.model_fields,
-    reason="the stream settings have no `kafka` security section yet (issue 7: lead wires "
-    "padit_stream.security into settings.py and app.py)",
-)
 async def test_padit_worker_over_sasl_ssl(broker: KafkaBroker, tmp_path: Path) -> None:
     """The real stream job, configured only through PADIT_* variables, over SASL_SSL."""
     stream = Stream(broker.sasl_bootstrap, tmp_path, PADIT_EMIT_EVERY_SEC="0", **client_env(broker))
