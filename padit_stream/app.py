@@ -56,10 +56,10 @@ def create_app(settings: Settings) -> faust.App:
         # The RocksDB defaults (64 MiB write buffers, 2 GiB block cache per partition) are
         # sized for few large partitions; PADIT has many small ones.
         rocksdb_options={
-            "write_buffer_size": 8 * 1024 * 1024,
+            "write_buffer_size": 4 * 1024 * 1024,
             "max_write_buffer_number": 2,
-            "block_cache_size": 32 * 1024 * 1024,
-            "block_cache_compressed_size": 8 * 1024 * 1024,
+            "block_cache_size": 8 * 1024 * 1024,
+            "block_cache_compressed_size": 2 * 1024 * 1024,
         },
         producer_acks=-1,
         # The agents hand whole partition batches to the producer (padit_stream.sender).

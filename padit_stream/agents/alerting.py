@@ -52,9 +52,9 @@ async def evaluate_alerts(stream: Any) -> None:
             partition = message.partition
             before = alert_states.get(partition, key)
             state, alerts = engine.on_anomaly(before, anomaly)
-            alert_states.put(partition, key, state)
-            # A series that is and stays inactive has nothing worth persisting.
+            # A series that is and stays inactive has nothing worth keeping or persisting.
             if before is not None or state.phase != "inactive":
+                alert_states.put(partition, key, state)
                 touched[key] = (partition, state)
             _publish(alerts)
         for key, (partition, state) in touched.items():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import struct
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -60,7 +59,6 @@ class SeriesState:
         "_chunk",
         "_dead",
         "_live",
-        "_order",
         "config",
         "key",
         "last_emit",
@@ -77,7 +75,6 @@ class SeriesState:
         self.last_emit = -math.inf
         self.last_offset = -1
         self._live: dict[int, int] = {}  # chunk id -> samples of it still in the window
-        self._order: deque[int] = deque()  # chunk ids in id order, dead ones dropped lazily
         self._chunk = -1  # chunk of the batch in progress (-1: none)
         self._batch: list[float] = []  # ts, value pairs of that chunk
         self._dead: list[int] = []  # persisted chunks to delete at the next flush
@@ -98,7 +95,6 @@ class SeriesState:
             self._chunk = self.next_chunk
             self.next_chunk += 1
             self._live[self._chunk] = 0
-            self._order.append(self._chunk)
         if offset >= 0:
             self.last_offset = offset
         evicted = self.window.add(ts, value, self._chunk)
@@ -119,10 +115,8 @@ class SeriesState:
         return None
 
     def _first_live(self) -> int:
-        order = self._order
-        while order and order[0] not in self._live:
-            order.popleft()
-        return order[0] if order else self.next_chunk
+        # Chunk ids enter _live in increasing order, so its first key is the oldest live one.
+        return next(iter(self._live), self.next_chunk)
 
     def flush(self) -> list[tuple[bytes, bytes | None]]:
         """Rows changed since the last flush (``None`` deletes); call once per batch.
@@ -194,7 +188,6 @@ class SeriesState:
                 raise DecodeError(f"corrupt chunk {chunk_id} of {self.key!r}")
             flat = struct.unpack(f"<{len(raw) // 8}d", raw)
             self._live[chunk_id] = 0
-            self._order.append(chunk_id)
             for i in range(0, len(flat), 2):
                 try:
                     evicted = window.add(flat[i], flat[i + 1], chunk_id)
