@@ -32,6 +32,11 @@ class BatchSender:
         # changelog topic -> table, to record what the local store holds (Faust does this in
         # its changelog callback; recovery then starts from there instead of offset 0).
         self._tables: dict[str, Any] = {}
+        # Agents share this sender. A flush must not return while records added before it
+        # are still being enqueued by another agent's flush: the caller acknowledges its
+        # input next, and an offset committed ahead of its changelog rows is a lost metric
+        # if the worker dies then. Flushes therefore run one at a time.
+        self._lock = asyncio.Lock()
 
     def track_changelog(self, table: Any) -> None:
         self._tables[table.changelog_topic.get_topic_name()] = table
@@ -57,7 +62,15 @@ class BatchSender:
                 raise ValueError(f"record for {topic} larger than a producer batch")
 
     async def flush(self) -> None:
-        """Hand every queued batch to the producer (delivery completes asynchronously)."""
+        """Hand every queued batch to the producer (delivery completes asynchronously).
+
+        On return, every record added before the call is in the producer's queue, whoever
+        added it; Faust's commit flushes that queue before it commits input offsets.
+        """
+        async with self._lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
         if not self._open and not self._full:
             return
         pending = self._full + [(t, p, b) for (t, p), b in self._open.items()]
