@@ -182,21 +182,28 @@ def _authorized(request: Request) -> tuple[bool, str]:
     return True, ""
 
 
+async def _to_stage(view: View, request: Request, *, change: bool) -> Response | None:
+    """Checks for the alerting API: the token for a change, then routing to the stage's
+    owner. ``None`` means this worker answers."""
+    if change:
+        ok, why = _authorized(request)
+        if not ok:
+            return view.json({"error": "forbidden", "detail": why}, status=403)
+    return await _route(view, request, notify_rows, 0)
+
+
 @app.page("/silences")
 class SilencesView(View):
     """``GET`` lists silences; ``POST`` creates one (token required)."""
 
     async def get(self, request: Request) -> Response:
-        routed = await _route(self, request, notify_rows, 0)
+        routed = await _to_stage(self, request, change=False)
         if routed is not None:
             return routed
         return self.json({"silences": notification.get().list_silences()})
 
     async def post(self, request: Request) -> Response:
-        ok, why = _authorized(request)
-        if not ok:
-            return self.json({"error": "forbidden", "detail": why}, status=403)
-        routed = await _route(self, request, notify_rows, 0)
+        routed = await _to_stage(self, request, change=True)
         if routed is not None:
             return routed
         try:
@@ -219,10 +226,7 @@ class SilenceView(View):
     """``DELETE`` expires a silence now (token required)."""
 
     async def delete(self, request: Request, silence_id: str) -> Response:
-        ok, why = _authorized(request)
-        if not ok:
-            return self.json({"error": "forbidden", "detail": why}, status=403)
-        routed = await _route(self, request, notify_rows, 0)
+        routed = await _to_stage(self, request, change=True)
         if routed is not None:
             return routed
         stage = notification.get()
@@ -241,7 +245,7 @@ class DeliveryView(View):
     """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
 
     async def get(self, request: Request) -> Response:
-        routed = await _route(self, request, notify_rows, 0)
+        routed = await _to_stage(self, request, change=False)
         if routed is not None:
             return routed
         return self.json(notification.get().delivery_stats())
