@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
 
+from padit_stream.consumer import BulkHandler, BulkTransport
 from padit_stream.security import faust_credentials
 from padit_stream.settings import Settings, load_settings
 
@@ -13,7 +15,7 @@ __all__ = ["PaditApp", "app", "create_app", "settings"]
 
 
 class PaditApp(faust.App):
-    """A Faust app that creates its topics before its consumer subscribes.
+    """A Faust app with bulk agents, that creates its topics before its consumer subscribes.
 
     Faust subscribes to the topics its agents read before it declares them; on a new
     deployment the metrics topic then does not exist yet, the group is assigned without it,
@@ -23,17 +25,55 @@ class PaditApp(faust.App):
     #: Topics to create (with their configured partitions) before the consumer starts.
     owned_topics: list[Any]
 
+    def __init__(self, *args: Any, bulk_slice: int = 500, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: topic name -> handler of that topic's records (see padit_stream.consumer).
+        self.bulk_handlers: dict[str, BulkHandler] = {}
+        #: Records per handler call: a key's state is written once per call.
+        self.bulk_slice = bulk_slice
+        self._bulk_flushers: list[Callable[[], Awaitable[None]]] = []
+
+    def bulk_agent(self, topic: Any, *, name: str) -> Callable[[BulkHandler], BulkHandler]:
+        """Register ``handler(partition, records)`` for every record of ``topic``.
+
+        The consumer calls it with a slice of one partition's fetched records, then awaits
+        the flushers (:meth:`on_bulk_flush`) and acknowledges the records.
+        """
+
+        def register(handler: BulkHandler) -> BulkHandler:
+            topic_name = topic.get_topic_name()
+            if topic_name in self.bulk_handlers:
+                raise ValueError(f"{topic_name} already has a bulk agent")
+            self.bulk_handlers[topic_name] = handler
+            handler.__padit_agent__ = name  # type: ignore[attr-defined]
+            self.topics.add(topic)  # subscribe; records never reach the topic's queue
+            return handler
+
+        return register
+
+    def on_bulk_flush(self, flusher: Callable[[], Awaitable[None]]) -> None:
+        """Await ``flusher`` after bulk handlers ran, before their input is acknowledged."""
+        self._bulk_flushers.append(flusher)
+
+    async def flush_bulk(self) -> None:
+        for flusher in self._bulk_flushers:
+            await flusher()
+
+    def _new_transport(self) -> Any:
+        return BulkTransport(self.conf.broker_consumer, self)
+
     async def on_first_start(self) -> None:
         await super().on_first_start()
         for topic in getattr(self, "owned_topics", ()):
             await topic.maybe_declare()
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: Settings) -> PaditApp:
     """A Faust app configured from ``settings``; agents and views are found by autodiscovery."""
     conf = settings.app
     return PaditApp(
         conf.id,
+        bulk_slice=conf.batch_size,
         broker=conf.broker,
         broker_credentials=faust_credentials(settings.kafka, where="kafka"),
         store="rocksdb://",

@@ -16,6 +16,8 @@ import pickle
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from rocksdict import WriteBatch
+
 from padit_stream.alerting import AlertState
 from padit_stream.alerting.stage import NotificationStage
 from padit_stream.app import app, settings
@@ -83,6 +85,7 @@ detector_rows = app.Table(
 
 
 sender = BatchSender(app)
+app.on_bulk_flush(sender.flush)
 
 
 class RowStore:
@@ -110,18 +113,20 @@ class RowStore:
         The caller flushes :data:`sender` before acknowledging its input. Returns the bytes
         queued (keys and values).
         """
-        db = self._db(partition)
+        # One write batch: a RocksDB call per row costs twice as much as a batched row.
+        batch = WriteBatch(raw_mode=True)
         add = sender.add
         topic = self._changelog
         sent = 0
         for key, value in rows:
             if value is None:
-                db.delete(key)
+                batch.delete(key)
             else:
-                db.put(key, value)
+                batch.put(key, value)
                 sent += len(value)
             sent += len(key)
             add(topic, partition, key, value)
+        self._db(partition).write(batch)
         return sent
 
 

@@ -32,7 +32,7 @@ def _topic(kind: str, partitions: int | None = None) -> TopicT:
         # partitions) before it subscribes; Faust skips missing source topics otherwise.
         internal=True,
     )
-    app.owned_topics = [*getattr(app, "owned_topics", []), topic]  # type: ignore[attr-defined]
+    app.owned_topics = [*getattr(app, "owned_topics", []), topic]
     return topic
 
 

@@ -6,6 +6,8 @@ resolved) go to a one-partition topic for the notification stage (``agents.notif
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -21,6 +23,8 @@ from padit_stream.topics import alert_events_topic, anomalies_topic
 
 __all__ = ["evaluate_alerts", "resolve_stale"]
 
+logger = logging.getLogger(__name__)
+
 _REQUIRED = ("timestamp", "source_id", "metric_name", "score")
 
 engine = AlertEngine(settings.alerting.lifecycle, settings.alerting.external_url)
@@ -34,32 +38,29 @@ def _publish(alerts: list[Alert]) -> None:
         )
 
 
-@app.agent(anomalies_topic, name="padit.alert")
-async def evaluate_alerts(stream: Any) -> None:
+@app.bulk_agent(anomalies_topic, name="padit.alert")
+def evaluate_alerts(partition: int, records: Sequence[Any]) -> None:
     """Advance each series' alert lifecycle with every evaluation."""
-    await alert_events_topic.maybe_declare()
-    async for events in stream.take_events(settings.app.batch_size, settings.app.batch_timeout_sec):
-        touched: dict[bytes, tuple[int, AlertState]] = {}
-        for event in events:
-            message = event.message
-            try:
-                anomaly = Anomaly.from_dict(decode_record(message.value, _REQUIRED))
-            except DecodeError as exc:
-                dead_letter(event, exc.reason, "alert")
-                continue
+    touched: dict[bytes, AlertState] = {}
+    for record in records:
+        try:
+            anomaly = Anomaly.from_dict(decode_record(record.value, _REQUIRED))
             alert_clock.see(anomaly.timestamp)
             key = anomaly.fingerprint.encode()
-            partition = message.partition
             before = alert_states.get(partition, key)
             state, alerts = engine.on_anomaly(before, anomaly)
             # A series that is and stays inactive has nothing worth keeping or persisting.
             if before is not None or state.phase != "inactive":
                 alert_states.put(partition, key, state)
-                touched[key] = (partition, state)
+                touched[key] = state
             _publish(alerts)
-        for key, (partition, state) in touched.items():
-            alert_states.rows.write(partition, [(key, state.encode())])
-        await sender.flush()
+        except DecodeError as exc:
+            dead_letter(record, exc.reason, "alert")
+        except Exception as exc:  # a bug must cost one record, not the worker
+            logger.exception("alerting failed on %s[%d]@%d", record.topic, partition, record.offset)
+            dead_letter(record, f"internal error: {exc!r}", "alert")
+    if touched:
+        alert_states.rows.write(partition, [(key, s.encode()) for key, s in touched.items()])
 
 
 @app.timer(10.0, name="padit.alert.stale")  # type: ignore[untyped-decorator]

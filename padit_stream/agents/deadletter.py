@@ -12,9 +12,11 @@ __all__ = ["dead_letter"]
 logger = logging.getLogger(__name__)
 
 
-def dead_letter(event: Any, reason: str, stage: str) -> None:
-    """Forward the event's key and value unchanged; the reason travels in headers."""
-    message = event.message
+def dead_letter(message: Any, reason: str, stage: str) -> None:
+    """Forward a record's key and value unchanged; the reason travels in headers.
+
+    ``message`` is a Faust message or a raw record (topic, partition, offset, key, value).
+    """
     logger.warning(
         "dead-letter from %s[%d]@%d (%s): %s",
         message.topic,

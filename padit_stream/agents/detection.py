@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
+from collections.abc import Sequence
 from typing import Any
 
 from padit_stream.agents.deadletter import dead_letter
@@ -15,34 +17,34 @@ from padit_stream.topics import anomalies_topic, features_topic
 
 __all__ = ["detect"]
 
+logger = logging.getLogger(__name__)
+
 _REQUIRED = ("source_id", "metric_name", "window_end", "last")
+_ANOMALIES = anomalies_topic.get_topic_name()
+_THRESHOLD = settings.detection.anomaly_threshold
+# Distance from the decision boundary, scaled to [0, 1].
+_CONFIDENCE_SCALE = max(_THRESHOLD, 1 - _THRESHOLD)
 
 
-@app.agent(features_topic, name="padit.detect")
-async def detect(stream: Any) -> None:
+@app.bulk_agent(features_topic, name="padit.detect")
+def detect(partition: int, records: Sequence[Any]) -> None:
     """Score every features record; publish every evaluation, flagged when anomalous."""
-    threshold = settings.detection.anomaly_threshold
-    anomalies = anomalies_topic.get_topic_name()
     add = sender.add
-    async for events in stream.take_events(settings.app.batch_size, settings.app.batch_timeout_sec):
-        touched: dict[bytes, tuple[int, Detector]] = {}
-        for event in events:
-            message = event.message
-            try:
-                doc = decode_record(message.value, _REQUIRED)
-            except DecodeError as exc:
-                dead_letter(event, exc.reason, "detect")
-                continue
-            key = message.key
-            partition = message.partition
-            detector = detector_states.get(partition, key)
+    get = detector_states.get
+    touched: dict[bytes, Detector] = {}
+    for record in records:
+        try:
+            doc = decode_record(record.value, _REQUIRED)
+            key = record.key
+            detector = get(partition, key)
             x = features_observation(doc)
             verdict = detector.explain_one(x)
             detector.learn_one(x)
-            touched[key] = (partition, detector)
+            if detector.stateful:
+                touched[key] = detector
             score = verdict.score
             add(
-                anomalies,
+                _ANOMALIES,
                 partition,
                 key,
                 encode_anomaly(
@@ -50,14 +52,18 @@ async def detect(stream: Any) -> None:
                     source_id=doc["source_id"],
                     metric_name=doc["metric_name"],
                     score=score,
-                    is_anomaly=score > threshold,
-                    # Distance from the decision boundary, scaled to [0, 1].
-                    confidence=min(1.0, abs(score - threshold) / max(threshold, 1 - threshold)),
+                    is_anomaly=score > _THRESHOLD,
+                    confidence=min(1.0, abs(score - _THRESHOLD) / _CONFIDENCE_SCALE),
                     evidence=verdict.evidence,
                     detector=detector.name,
                 ),
             )
-        for key, (partition, detector) in touched.items():
-            if detector.stateful:
-                detector_states.rows.write(partition, [(key, pickle.dumps(detector, protocol=5))])
-        await sender.flush()
+        except DecodeError as exc:
+            dead_letter(record, exc.reason, "detect")
+        except Exception as exc:  # a bug must cost one record, not the worker
+            logger.exception("detect failed on %s[%d]@%d", record.topic, partition, record.offset)
+            dead_letter(record, f"internal error: {exc!r}", "detect")
+    if touched:
+        detector_states.rows.write(
+            partition, [(key, pickle.dumps(d, protocol=5)) for key, d in touched.items()]
+        )

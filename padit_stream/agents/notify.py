@@ -31,7 +31,7 @@ async def notify(stream: Any) -> None:
         try:
             alert = Alert.from_dict(decode_record(message.value, _REQUIRED))
         except DecodeError as exc:
-            dead_letter(event, exc.reason, "notify")
+            dead_letter(message, exc.reason, "notify")
             continue
         marked = await notification.get().on_alert(alert)
         await sender.flush()
