@@ -1,14 +1,18 @@
 """Per-series state as the stream keeps it: a window plus its compact persistent form.
 
-The window is persisted as *rows that grow with new data, not with the window*: every batch
-writes one chunk row holding the samples it added to the series (16 bytes each) and one
-small meta row; a chunk row is deleted once all its samples have left the window. So the
-bytes written per metric stay flat whether the window holds 100 or 10,000 samples.
+The window is persisted as *rows that grow with new data, not with the window*. New samples
+(16 bytes each) collect in an open *tail* kept in the series' small meta row; once the tail
+holds ``SEAL_SAMPLES`` samples it is sealed into a chunk row of its own, and a chunk row is
+deleted once all its samples have left the window. A batch therefore writes one meta row
+(a header and at most a tail's worth of samples) and, now and then, a chunk row and a
+tombstone, so the bytes written per metric stay flat whether the window holds 100 or 10,000
+samples; and a series that gets one sample per batch (the usual case: sources report every
+few seconds) costs about one row write per metric, not three.
 
-Rebuilding from the rows replays the live chunks in arrival order; the window then holds
-exactly the samples it held before (its content is the newest ``max_count`` samples within
-``span`` of the newest timestamp, which the replay of any superset of them reproduces), and
-features, a function of content alone, are bit-identical.
+Rebuilding from the rows replays the live chunks in arrival order, then the tail; the window
+then holds exactly the samples it held before (its content is the newest ``max_count``
+samples within ``span`` of the newest timestamp, which the replay of any superset of them
+reproduces), and features, a function of content alone, are bit-identical.
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ from padit_stream.errors import DecodeError, LateSampleError
 
 __all__ = ["SeriesConfig", "SeriesState", "chunk_key"]
 
-# version, next chunk id, first live chunk id, last emit ts, last input offset applied,
-# then the window's online statistics: ewma, cusum C+, cusum C-
+# version, next chunk id (the open tail's id), first live chunk id, last emit ts, last input
+# offset applied, then the window's online statistics: ewma, cusum C+, cusum C-. Version 2
+# rows carry the tail's (ts, value) doubles after the header; version 1 rows had no tail.
 _META = struct.Struct("<Bqqdqddd")
-_META_VERSION = 1
+_META_VERSION = 2
+_META_VERSIONS = (1, 2)
+#: Samples after which the open tail becomes a chunk row of its own.
+SEAL_SAMPLES = 16
 _CHUNK_ID = struct.Struct(">Q")  # big-endian so chunk rows of a series sort by id
 _CHUNK_SEP = b"\x00"
 
@@ -55,10 +63,9 @@ class SeriesState:
     """One series' window, emission clock and the rows not yet written."""
 
     __slots__ = (
-        "_batch",
-        "_chunk",
         "_dead",
         "_live",
+        "_tail",
         "config",
         "key",
         "last_emit",
@@ -75,8 +82,7 @@ class SeriesState:
         self.last_emit = -math.inf
         self.last_offset = -1
         self._live: dict[int, int] = {}  # chunk id -> samples of it still in the window
-        self._chunk = -1  # chunk of the batch in progress (-1: none)
-        self._batch: list[float] = []  # ts, value pairs of that chunk
+        self._tail: list[float] = []  # ts, value pairs of the open chunk (id next_chunk)
         self._dead: list[int] = []  # persisted chunks to delete at the next flush
 
     def add(self, ts: float, value: float, offset: int = -1) -> FeatureSet | None:
@@ -91,23 +97,21 @@ class SeriesState:
         """
         if 0 <= offset <= self.last_offset:
             return None
-        if self._chunk < 0:
-            self._chunk = self.next_chunk
-            self.next_chunk += 1
-            self._live[self._chunk] = 0
         if offset >= 0:
-            self.last_offset = offset
-        evicted = self.window.add(ts, value, self._chunk)
+            self.last_offset = offset  # a late sample counts as applied: refused once
+        tail = self.next_chunk
+        evicted = self.window.add(ts, value, tail)
+        live = self._live
         # A late sample can leave at once (count bound), emptying its own chunk early.
-        self._live[self._chunk] = self._live.get(self._chunk, 0) + 1
-        self._batch += (ts, value)
+        live[tail] = live.get(tail, 0) + 1
+        self._tail += (ts, value)
         for tag in evicted:
-            left = self._live[tag] - 1
+            left = live[tag] - 1
             if left:
-                self._live[tag] = left
+                live[tag] = left
             else:
-                del self._live[tag]
-                if tag != self._chunk:
+                del live[tag]
+                if tag != tail:
                     self._dead.append(tag)
         if self.window.max_ts - self.last_emit >= self.config.emit_every:
             self.last_emit = self.window.max_ts
@@ -121,18 +125,20 @@ class SeriesState:
     def flush(self) -> list[tuple[bytes, bytes | None]]:
         """Rows changed since the last flush (``None`` deletes); call once per batch.
 
-        Order matters if a worker dies part-way through writing them: the new chunk comes
-        first (a chunk without its meta row is overwritten when the batch is replayed, as the
-        replay reuses its id), then the meta row, then deletions of dead chunks (a dead chunk
-        that survives is never read again or is evicted again on rebuild).
+        Order matters if a worker dies part-way through writing them: a sealed chunk comes
+        first (a chunk without its meta row is overwritten when the batch is replayed, as its
+        id is still the open one there), then the meta row, then deletions of dead chunks (a
+        dead chunk that survives is never read again or is evicted again on rebuild).
         """
         rows: list[tuple[bytes, bytes | None]] = []
-        chunk = self._chunk
-        if chunk >= 0 and self._live.get(chunk, 0) > 0:
-            values = self._batch
-            rows.append((chunk_key(self.key, chunk), struct.pack(f"<{len(values)}d", *values)))
-        elif chunk >= 0:
-            self._live.pop(chunk, None)
+        tail = self._tail
+        open_id = self.next_chunk
+        if not self._live.get(open_id):
+            tail = self._tail = []  # every tail sample has left the window already
+        elif len(tail) >= 2 * SEAL_SAMPLES:
+            rows.append((chunk_key(self.key, open_id), struct.pack(f"<{len(tail)}d", *tail)))
+            self.next_chunk += 1
+            tail = self._tail = []
         w = self.window
         meta = _META.pack(
             _META_VERSION,
@@ -144,11 +150,12 @@ class SeriesState:
             w.cusum_pos,
             w.cusum_neg,
         )
+        if tail:
+            meta += struct.pack(f"<{len(tail)}d", *tail)
         rows.append((self.key, meta))
-        rows += [(chunk_key(self.key, c), None) for c in self._dead]
-        self._dead = []
-        self._batch = []
-        self._chunk = -1
+        if self._dead:
+            rows += [(chunk_key(self.key, c), None) for c in self._dead]
+            self._dead = []
         return rows
 
     @classmethod
@@ -164,17 +171,23 @@ class SeriesState:
         meta = get(key)
         if meta is None:
             return state
+        header = _META.size
         try:
             (version, next_chunk, first_live, last_emit, last_offset, ewma, cpos, cneg) = (
-                _META.unpack(meta)
+                _META.unpack_from(meta)
             )
         except struct.error as exc:
             raise DecodeError(f"corrupt window meta row for {key!r}") from exc
-        if version != _META_VERSION:
+        if version not in _META_VERSIONS:
             raise DecodeError(f"window meta row for {key!r} has unknown version {version}")
-        state._replay((c, get(chunk_key(key, c))) for c in range(first_live, next_chunk))
-        state.window.restore_online(ewma, cpos, cneg)
+        if (len(meta) - header) % 16:
+            raise DecodeError(f"corrupt tail in the window meta row of {key!r}")
         state.next_chunk = next_chunk
+        state._replay((c, get(chunk_key(key, c))) for c in range(first_live, next_chunk))
+        if len(meta) > header:
+            state._replay([(next_chunk, meta[header:])])
+            state._tail = list(struct.unpack(f"<{(len(meta) - header) // 8}d", meta[header:]))
+        state.window.restore_online(ewma, cpos, cneg)
         state.last_emit = last_emit
         state.last_offset = last_offset
         return state
@@ -198,4 +211,5 @@ class SeriesState:
                     self._live[tag] -= 1
         for chunk_id in [c for c, n in self._live.items() if n <= 0]:
             del self._live[chunk_id]
-            self._dead.append(chunk_id)
+            if chunk_id != self.next_chunk:  # the open tail has no row of its own
+                self._dead.append(chunk_id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import random
+import struct
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padit_stream.core.series import SeriesConfig, SeriesState
+from padit_stream.core.series import SeriesConfig, SeriesState, chunk_key
 from padit_stream.core.wire import metric_key
 from padit_stream.errors import LateSampleError
 
@@ -92,9 +93,10 @@ def test_rebuilt_series_equals_uninterrupted_one(
     assert rebuilt.window.samples()[:2] == solo.window.samples()[:2]
     assert rebuilt.window.features() == solo.window.features()
     assert rebuilt.last_emit == solo.last_emit
-    # No row outlives its samples: only the meta row and chunks with live samples remain.
-    live_chunks = set(rebuilt.window.samples()[2])
-    assert len(rows) == 1 + len(live_chunks)
+    # No row outlives its samples: only the meta row (with the open tail) and sealed chunks
+    # with live samples remain.
+    sealed = set(rebuilt.window.samples()[2]) - {rebuilt.next_chunk}
+    assert len(rows) == 1 + len(sealed)
 
 
 def test_redelivered_offsets_are_ignored() -> None:
@@ -131,3 +133,47 @@ def test_changelog_bytes_per_metric_do_not_grow_with_the_window(window: int) -> 
     # Per metric: a 16-byte sample and its chunk key, a tombstone, a tenth of a meta row.
     assert per_metric < 100, per_metric
     assert len(rows) <= window // 10 + 2
+
+
+@pytest.mark.parametrize("restart_every", [1, 7, 40])
+def test_one_sample_per_batch_costs_about_one_row_per_metric(restart_every: int) -> None:
+    # The usual shape in the stream: each series gets one sample per batch.
+    config = SeriesConfig(span=50.0, max_count=30, emit_every=0.0)
+    rng = random.Random(restart_every)
+    samples = [(T0 + i + rng.random() * 3, rng.gauss(10, 2)) for i in range(400)]
+    solo = SeriesState(KEY, config)
+    solo_out = feed(solo, samples, 0)
+    rows = Rows()
+    state = SeriesState(KEY, config)
+    out: list[object] = []
+    written_rows = 0
+    for i, sample in enumerate(samples):
+        if i % restart_every == 0:
+            state = SeriesState.load(KEY, config, rows.get)
+        out += feed(state, [sample], i)
+        batch_rows = state.flush()
+        written_rows += len(batch_rows)
+        rows.apply(batch_rows)
+    assert out == solo_out
+    assert SeriesState.load(KEY, config, rows.get).window.features() == solo.window.features()
+    # One meta row per metric, plus a sealed chunk and its later tombstone per tail.
+    assert written_rows / len(samples) < 1.2, written_rows
+
+
+def test_version_1_meta_rows_still_load() -> None:
+    # Version 1 (no tail in the meta row): chunks 0..next_chunk-1 hold every sample.
+    config = SeriesConfig(span=1e6, max_count=100, emit_every=0.0)
+    samples = [(T0 + i, float(i)) for i in range(10)]
+    rows = Rows()
+    rows[chunk_key(KEY, 0)] = struct.pack("<10d", *(x for s in samples[:5] for x in s))
+    rows[chunk_key(KEY, 1)] = struct.pack("<10d", *(x for s in samples[5:] for x in s))
+    rows[KEY] = struct.pack("<Bqqdqddd", 1, 2, 0, T0 + 9, 9, 9.0, 0.0, 0.0)
+    state = SeriesState.load(KEY, config, rows.get)
+    solo = SeriesState(KEY, config)
+    feed(solo, samples, 0)
+    assert state.window.samples()[:2] == solo.window.samples()[:2]
+    assert state.add(T0 + 9, 1.0, offset=9) is None  # offset 9 was applied already
+    rows.apply(state.flush())
+    assert (
+        SeriesState.load(KEY, config, rows.get).window.samples()[:2] == (state.window.samples()[:2])
+    )
