@@ -224,10 +224,17 @@ class SlidingWindow:
             self._xs.insert(pos, value)
             self._tags.insert(pos, tag)
         self._sorted_add(value)
-        # Steady state: one sample in, the oldest out; update the sums for both at once.
+        # Steady state: one sample in, the oldest out (by count or by span); update the sums
+        # for both at once.
         head = self._head
-        if len(ts_arr) - head - self.max_count == 1 and (
-            ts_arr[head + 1] >= self._max_ts - self.span
+        size = len(ts_arr) - head
+        cutoff = self._max_ts - self.span
+        excess = size - self.max_count
+        if (
+            size > 1
+            and excess <= 1
+            and ts_arr[head + 1] >= cutoff
+            and (excess == 1 or ts_arr[head] < cutoff)
         ):
             xs = self._xs
             t_out = ts_arr[head]
