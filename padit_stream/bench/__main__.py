@@ -20,8 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m padit_stream.bench", description=__doc__)
     parser.add_argument("--broker", default=os.environ.get("PADIT_BROKER", "127.0.0.1:9092"))
     parser.add_argument("--no-e2e", action="store_true", help="skip the broker measurements")
-    parser.add_argument("--metrics", type=int, default=200_000)
-    parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--rss-keys", type=int, default=100_000, help="series for (c)")
+    parser.add_argument("--metrics", type=int, default=400_000, help="metrics for (d), (e)")
+    parser.add_argument("--keys", type=int, default=1_000, help="series for (d), (e)")
+    parser.add_argument("--repeats", type=int, default=3, help="throughput repeats for (d)")
     args = parser.parse_args(argv)
 
     _out(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
@@ -51,16 +53,28 @@ def main(argv: list[str] | None = None) -> int:
 
     broker = args.broker.removeprefix("kafka://")
     _out(f"end to end through the broker at {broker} (one worker) ...")
-    e = bench_e2e(broker, metrics=args.metrics, keys=args.keys)
-    _out(f"(c) peak RSS of the worker holding {e.keys:,} series: {e.peak_rss_mib:,.0f} MiB")
+    e = bench_e2e(
+        broker,
+        rss_keys=args.rss_keys,
+        keys=args.keys,
+        metrics=args.metrics,
+        repeats=args.repeats,
+    )
+    _out(f"(c) peak RSS of the worker holding {e.rss_keys:,} series: {e.peak_rss_mib:,.0f} MiB")
     _out(
         f"(d) throughput, {e.metrics:,} metrics over {e.keys:,} series, shipped config "
-        f"(features every 60 s of event time): PADIT {e.padit_rate:,.0f}/s, bare aiokafka "
-        f"loop {e.bare_rate:,.0f}/s ({100 * e.padit_rate / e.bare_rate:.0f}%)"
+        f"(features every 60 s of event time), medians of {len(e.padit_rates)} runs:"
     )
     _out(
+        f"    PADIT {e.padit_rate:,.0f}/s, bare aiokafka loop {e.bare_rate:,.0f}/s: "
+        f"PADIT at {100 * e.ratio:.0f}% of the bare loop"
+    )
+    runs = zip(e.padit_rates, e.bare_rates, strict=True)
+    pairs = ", ".join(f"{p:,.0f}/{b:,.0f}" for p, b in runs)
+    _out(f"    runs (PADIT/bare): {pairs}")
+    _out(
         f"    features on every metric (each metric also through detection and alerting): "
-        f"{e.every_rate:,.0f}/s ({100 * e.every_rate / e.bare_rate:.0f}% of the bare loop)"
+        f"{e.every_rate:,.0f}/s"
     )
     _out(
         f"(e) latency metric -> features at {e.latency_rate:,.0f}/s: "
