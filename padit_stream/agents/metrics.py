@@ -31,12 +31,15 @@ def ingest(partition: int, records: Sequence[Any]) -> None:
     for record in records:
         try:
             metric = decode_metric(record.value)
-            key = metric_key(metric.source_id, metric.metric_name)
-            if record.key != key:
+            key = record.key
+            if key != metric_key(metric.source_id, metric.metric_name):
                 # Keyed wrongly (or not at all) by its producer: send it once more with the
                 # right key, so it reaches the partition that owns its window.
-                metrics_topic.send_soon(key=key, value=record.value)
+                right = metric_key(metric.source_id, metric.metric_name)
+                metrics_topic.send_soon(key=right, value=record.value)
                 continue
+            # The record's own key, not metric_key's: orjson's bytes keep a 4 KiB buffer
+            # each, which held in the state cache was 400 MiB at 100,000 series.
             state = get(partition, key)
             found = state.add(metric.timestamp, metric.value, record.offset)
             touched[key] = state

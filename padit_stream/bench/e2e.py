@@ -357,6 +357,12 @@ def bench_e2e(
         every_rate = asyncio.run(
             _output_rate(bootstrap, f"{worker.prefix}.features.v1", len(records), timeout=900)
         )
+    finally:
+        worker.stop()
+    # A fresh worker: the last one may still be working through its detection and alerting
+    # backlog after its features are out.
+    worker = _backlogged_worker(bootstrap, [], emit_every="0")
+    try:
         worker.wait_ready()
         rate = every_rate / 2
         lat = asyncio.run(_latency(bootstrap, worker.prefix, rate, seconds=10.0))
