@@ -49,9 +49,9 @@ class AppSettings(_Strict):
     data_dir: Path = Path("data/worker")
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=1, le=65535)
-    # Faust waits this long for more messages before handing a short batch to an agent.
+    # Records of one partition per call of a bulk agent (padit_stream.consumer): a series'
+    # state is written once per call. A fetch is never held back to fill a batch.
     batch_size: int = Field(500, ge=1)
-    batch_timeout_sec: float = Field(0.05, gt=0)
     standby_replicas: int = Field(0, ge=0)
     # How long the group waits for a silent worker before moving its partitions away.
     session_timeout_sec: float = Field(30.0, ge=6, le=300)
@@ -96,6 +96,10 @@ class DetectionSettings(DetectionConfig):
 
     # An evaluation is an anomaly when its score is above this (the seed: 0.5).
     anomaly_threshold: float = Field(0.5, ge=0, le=1)
+    # Decoded detectors a worker keeps in memory (least recently used ones are dropped and
+    # read back from RocksDB when next needed). A trained composite detector takes ~160 KiB
+    # decoded and is needed once per features record, so 100,000 series must not all stay.
+    cached_detectors: int = Field(5_000, ge=1)
 
 
 class Settings(_Strict):

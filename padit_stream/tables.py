@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from rocksdict import WriteBatch
 
 from padit_stream.alerting import AlertState
 from padit_stream.alerting.stage import NotificationStage
 from padit_stream.app import app, settings
+from padit_stream.core.cache import StateCache
 from padit_stream.core.series import SeriesConfig, SeriesState
 from padit_stream.core.wire import parse_metric_key
 from padit_stream.detectors import Detector
@@ -130,52 +131,6 @@ class RowStore:
         return sent
 
 
-class StateCache(Generic[T]):
-    """Decoded per-key state over a :class:`RowStore`, dropped whenever partitions move."""
-
-    def __init__(self, rows: RowStore, load: Callable[[bytes, Callable[[bytes], bytes | None]], T]):
-        self.rows = rows
-        self._load = load
-        self._items: dict[bytes, T] = {}
-        self._partitions: dict[bytes, int] = {}
-
-    def get(self, partition: int, key: bytes) -> T:
-        item = self._items.get(key)
-        if item is None:
-            item = self._items[key] = self._load(key, lambda k: self.rows.get(partition, k))
-            self._partitions[key] = partition
-        return item
-
-    def read(self, partition: int, key: bytes) -> T:
-        """The cached item, else one decoded from the table but *not* cached.
-
-        For readers outside the agents (the web view): a partition may still be recovering
-        when they ask, and what they decode then must not outlive the recovery.
-        """
-        item = self._items.get(key)
-        if item is None:
-            item = self._load(key, lambda k: self.rows.get(partition, k))
-        return item
-
-    def put(self, partition: int, key: bytes, item: T) -> None:
-        self._items[key] = item
-        self._partitions[key] = partition
-
-    def cached(self) -> list[tuple[bytes, int, T]]:
-        """What is decoded now: key, partition and item."""
-        return [(k, self._partitions[k], v) for k, v in self._items.items()]
-
-    def peek(self, key: bytes) -> T | None:
-        return self._items.get(key)
-
-    def clear(self) -> None:
-        self._items.clear()
-        self._partitions.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
 _series_config = SeriesConfig(
     span=settings.window.span_sec,
     max_count=settings.window.max_samples,
@@ -184,7 +139,7 @@ _series_config = SeriesConfig(
     emit_every=settings.window.emit_every_sec,
 )
 
-windows: StateCache[SeriesState] = StateCache(
+windows: StateCache[RowStore, SeriesState] = StateCache(
     RowStore(window_rows), lambda key, get: SeriesState.load(key, _series_config, get)
 )
 
@@ -198,7 +153,9 @@ def _load_detector(key: bytes, get: Callable[[bytes], bytes | None]) -> Detector
     return build_detector(settings.detection, metric_name)
 
 
-detector_states: StateCache[Detector] = StateCache(RowStore(detector_rows), _load_detector)
+detector_states: StateCache[RowStore, Detector] = StateCache(
+    RowStore(detector_rows), _load_detector, max_items=settings.detection.cached_detectors
+)
 
 
 def _load_alert_state(key: bytes, get: Callable[[bytes], bytes | None]) -> AlertState | None:
@@ -206,7 +163,7 @@ def _load_alert_state(key: bytes, get: Callable[[bytes], bytes | None]) -> Alert
     return AlertState.decode(raw) if raw is not None else None
 
 
-alert_states: StateCache[AlertState | None] = StateCache(
+alert_states: StateCache[RowStore, AlertState | None] = StateCache(
     RowStore(alert_state_rows), _load_alert_state
 )
 notify_store = RowStore(notify_rows)

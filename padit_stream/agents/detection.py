@@ -67,3 +67,4 @@ def detect(partition: int, records: Sequence[Any]) -> None:
         detector_states.rows.write(
             partition, [(key, pickle.dumps(d, protocol=5)) for key, d in touched.items()]
         )
+    detector_states.trim()

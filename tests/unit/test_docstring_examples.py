@@ -1,0 +1,45 @@
+"""The examples in the pure modules' docstrings run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import padit_stream
+
+# Pure code only (no Faust app, no network): the packages the stream and backtests share.
+PACKAGES = ["core", "detectors", "alerting", "evaluation"]
+SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
+
+
+def _modules() -> list[str]:
+    names = []
+    for package in PACKAGES:
+        root = importlib.import_module(f"padit_stream.{package}")
+        names.append(root.__name__)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{root.__name__}."):
+            if not info.name.startswith(SKIP):
+                names.append(info.name)
+    return names
+
+
+MODULES = _modules()
+
+
+def test_the_pure_packages_are_found() -> None:
+    assert "padit_stream.core.cache" in MODULES
+    assert "padit_stream.detectors.composite" in MODULES
+    assert padit_stream.__name__ == "padit_stream"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in doctest.DocTestFinder().find(module):
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
