@@ -57,13 +57,6 @@ def _series_points(
     }
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 7: on a loaded 2-core machine one metric in 24,000 was lost in 2 of 7 runs "
-    "(a window ended at 999 or 950 of 1000). Two causes were found and fixed (a web query "
-    "caching a half-recovered window; a flush returning before another agent's flush had "
-    "enqueued its records). Non-strict until CI runs show it holds; then make it strict.",
-)
 async def test_kill_minus_9_mid_stream_loses_and_doubles_nothing(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
