@@ -80,7 +80,10 @@ class BulkConsumer(_KafkaConsumer):
                 if not self.flow_active:
                     # As Faust's getmany: records fetched while the flow was stopped are
                     # dropped and the fetcher goes back to the committed offsets.
-                    await self.perform_seek()
+                    try:
+                        await self.perform_seek()
+                    except Exception as exc:
+                        logger.warning("seek while the flow is stopped failed: %r", exc)
                     self.diag.unset_flag(CONSUMER_FETCHING)
                     continue
                 generation = app.consumer_generation_id

@@ -43,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         ten, _ = bench_changelog(size, batch=10)
         _out(f"{size:>8} {one:>8.1f} {ten:>9.1f} {seed:>10.0f}")
     _out()
-    _out("detectors: µs per metric (median); the stream calls explain_one + learn_one")
-    for name, us in bench_detectors():
-        _out(f"  {name:<34} {us:8.2f}")
+    _out("detectors: µs per metric (median; the stream calls explain_one + learn_one) and")
+    _out("the bytes of state written per evaluation once trained")
+    for name, us, size in bench_detectors():
+        _out(f"  {name:<34} {us:8.2f} {size:>9,d}")
     _out()
     if args.no_e2e:
         return 0

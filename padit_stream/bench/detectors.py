@@ -1,13 +1,15 @@
-"""Cost of each detector: microseconds to score then learn one metric value.
+"""Cost of each detector: microseconds to score then learn one metric value, and state size.
 
 Run ``python -m padit_stream.bench.detectors``. Each figure is the median over several repeats
 of a pass over a synthetic series (daily cycle, noise, spikes) at a 5-minute cadence, after a
-warm-up pass so the windows are full, as in a long-running stream.
+warm-up pass so the windows are full, as in a long-running stream. The state size is the
+pickle the stream writes to the detectors table (and its changelog) per evaluation.
 """
 
 from __future__ import annotations
 
 import math
+import pickle
 import statistics
 import time
 
@@ -40,15 +42,16 @@ def _per_row_us(det: Detector, rows: list[dict[str, float]], explain: bool = Fal
 
 def bench_detectors(
     rows: int = 4000, warmup: int = 2000, repeats: int = 5, seed: int = 0
-) -> list[tuple[str, float]]:
-    """(detector name, µs per score+learn of one value), median of ``repeats`` passes.
+) -> list[tuple[str, float, int]]:
+    """(detector name, µs per score+learn of one value, bytes of its state when trained).
 
+    Times are medians of ``repeats`` passes.
     The default composite is reported as ``composite (default)``; ``... explain_one`` rows
     measure ``explain_one`` + ``learn_one`` (what the stream calls, evidence included).
     """
     data = _series(warmup + rows * repeats, seed)
     names = [n for n in DETECTORS if n != "threshold"]
-    out: list[tuple[str, float]] = []
+    out: list[tuple[str, float, int]] = []
     for name in names:
         cfg = DetectionConfig.model_validate({"default": {"detector": name}})
         det = build_detector(cfg, "bench")
@@ -61,16 +64,17 @@ def bench_detectors(
         ]
         default = name == DetectionConfig().default.detector
         label = f"{name} (default)" if default else name
-        out.append((label, statistics.median(figures)))
+        size = len(pickle.dumps(det, protocol=5)) if det.stateful else 0
+        out.append((label, statistics.median(figures), size))
         if default:
             figures = [
                 _per_row_us(det, data[warmup + k * rows : warmup + (k + 1) * rows], explain=True)
                 for k in range(repeats)
             ]
-            out.append((f"{label} explain_one", statistics.median(figures)))
+            out.append((f"{label} explain_one", statistics.median(figures), size))
     return out
 
 
 if __name__ == "__main__":
-    for name, us in bench_detectors():
-        print(f"{name:36s} {us:8.2f} us/metric")
+    for name, us, size in bench_detectors():
+        print(f"{name:36s} {us:8.2f} us/metric {size:8,d} bytes of state")
