@@ -12,7 +12,6 @@ table holds.
 from __future__ import annotations
 
 import logging
-import pickle
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -22,10 +21,12 @@ from padit_stream.alerting import AlertState
 from padit_stream.alerting.stage import NotificationStage
 from padit_stream.app import app, settings
 from padit_stream.core.cache import StateCache
+from padit_stream.core.records import FEATURES_FIELDS, decode_record, features_observation
 from padit_stream.core.series import SeriesConfig, SeriesState
 from padit_stream.core.wire import parse_metric_key
 from padit_stream.detectors import Detector
 from padit_stream.detectors.config import build_detector
+from padit_stream.detectors.persist import PersistedDetector
 from padit_stream.sender import BatchSender
 
 __all__ = [
@@ -81,7 +82,7 @@ detector_rows = app.Table(
     key_type=bytes,  # bytes means the raw serializer, as on the topics
     value_type=bytes,
     partitions=settings.topics.partitions,
-    help="Per-series detector state (pickled detector).",
+    help="Per-series detector: a snapshot and the features records evaluated since.",
 )
 
 
@@ -144,16 +145,21 @@ windows: StateCache[RowStore, SeriesState] = StateCache(
 )
 
 
-def _load_detector(key: bytes, get: Callable[[bytes], bytes | None]) -> Detector:
-    raw = get(key)
-    if raw is not None:
-        detector: Detector = pickle.loads(raw)  # our own table: trusted bytes
-        return detector
+def _replay(detector: Detector, raw: bytes) -> None:
+    # What the detection agent did with this features record, minus its outputs.
+    x = features_observation(decode_record(raw, FEATURES_FIELDS))
+    detector.explain_one(x)
+    detector.learn_one(x)
+
+
+def _load_detector(key: bytes, get: Callable[[bytes], bytes | None]) -> PersistedDetector[Detector]:
     _, metric_name = parse_metric_key(key)
-    return build_detector(settings.detection, metric_name)
+    return PersistedDetector.load(
+        key, get, lambda: build_detector(settings.detection, metric_name), _replay
+    )
 
 
-detector_states: StateCache[RowStore, Detector] = StateCache(
+detector_states: StateCache[RowStore, PersistedDetector[Detector]] = StateCache(
     RowStore(detector_rows), _load_detector, max_items=settings.detection.cached_detectors
 )
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
 from padit_stream.agents.deadletter import dead_letter
 from padit_stream.app import app, settings
-from padit_stream.core.records import decode_record, encode_anomaly, features_observation
+from padit_stream.core.records import (
+    FEATURES_FIELDS,
+    decode_record,
+    encode_anomaly,
+    features_observation,
+)
 from padit_stream.detectors import Detector
+from padit_stream.detectors.persist import PersistedDetector
 from padit_stream.errors import DecodeError
 from padit_stream.tables import detector_states, sender
 from padit_stream.topics import anomalies_topic, features_topic
@@ -19,7 +24,6 @@ __all__ = ["detect"]
 
 logger = logging.getLogger(__name__)
 
-_REQUIRED = ("source_id", "metric_name", "window_end", "last")
 _ANOMALIES = anomalies_topic.get_topic_name()
 _THRESHOLD = settings.detection.anomaly_threshold
 # Distance from the decision boundary, scaled to [0, 1].
@@ -31,17 +35,22 @@ def detect(partition: int, records: Sequence[Any]) -> None:
     """Score every features record; publish every evaluation, flagged when anomalous."""
     add = sender.add
     get = detector_states.get
-    touched: dict[bytes, Detector] = {}
+    touched: dict[bytes, PersistedDetector[Detector]] = {}
     for record in records:
         try:
-            doc = decode_record(record.value, _REQUIRED)
+            doc = decode_record(record.value, FEATURES_FIELDS)
             key = record.key
-            detector = get(partition, key)
+            state = get(partition, key)
+            if state.seen(record.offset):
+                continue  # redelivered after a crash: learned from (and published) already
+            detector = state.detector
             x = features_observation(doc)
             verdict = detector.explain_one(x)
             detector.learn_one(x)
             if detector.stateful:
-                touched[key] = detector
+                # The input is persisted, not the whole detector (see detectors.persist).
+                state.evaluated(record.value, record.offset)
+                touched[key] = state
             score = verdict.score
             add(
                 _ANOMALIES,
@@ -63,8 +72,12 @@ def detect(partition: int, records: Sequence[Any]) -> None:
         except Exception as exc:  # a bug must cost one record, not the worker
             logger.exception("detect failed on %s[%d]@%d", record.topic, partition, record.offset)
             dead_letter(record, f"internal error: {exc!r}", "detect")
-    if touched:
-        detector_states.rows.write(
-            partition, [(key, pickle.dumps(d, protocol=5)) for key, d in touched.items()]
-        )
-    detector_states.trim()
+    rows: list[tuple[bytes, bytes | None]] = []
+    for state in touched.values():
+        rows += state.flush()
+    if rows:
+        detector_states.rows.write(partition, rows)
+    # Detectors leaving memory are snapshotted, so reading them back replays nothing.
+    for _, part, state in detector_states.trim():
+        if leaving := state.checkpoint():
+            detector_states.rows.write(part, leaving)

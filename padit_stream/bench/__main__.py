@@ -7,7 +7,7 @@ import os
 import platform
 import sys
 
-from padit_stream.bench.detectors import bench_detectors
+from padit_stream.bench.detectors import bench_detector_changelog, bench_detectors
 from padit_stream.bench.window import bench_changelog, bench_window
 
 
@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     _out("the bytes of state written per evaluation once trained")
     for name, us, size in bench_detectors():
         _out(f"  {name:<34} {us:8.2f} {size:>9,d}")
+    persisted, whole = bench_detector_changelog()
+    _out(
+        f"detector changelog bytes per evaluation (default composite): {persisted:,.0f} "
+        f"(snapshot every 64 + inputs), {whole:,} if rewritten whole"
+    )
     _out()
     if args.no_e2e:
         return 0

@@ -18,7 +18,7 @@ import numpy as np
 from padit_stream.detectors.base import Detector
 from padit_stream.detectors.config import DETECTORS, DetectionConfig, build_detector
 
-__all__ = ["bench_detectors"]
+__all__ = ["bench_detector_changelog", "bench_detectors"]
 
 
 def _series(n: int, seed: int) -> list[dict[str, float]]:
@@ -73,6 +73,32 @@ def bench_detectors(
             ]
             out.append((f"{label} explain_one", statistics.median(figures), size))
     return out
+
+
+def bench_detector_changelog(evaluations: int = 2_000, warmup: int = 2_000) -> tuple[float, int]:
+    """Changelog bytes per evaluation of the default detector: (snapshot + inputs, whole).
+
+    The input rows are features records as the stream writes them (``encode_features``).
+    """
+    from padit_stream.core.features import FeatureSet
+    from padit_stream.core.records import encode_features
+    from padit_stream.detectors.persist import PersistedDetector
+
+    data = _series(warmup + evaluations, seed=3)
+    state = PersistedDetector(b'["du-1","cpu"]', build_detector(DetectionConfig(), "cpu"))
+    written = 0
+    for i, x in enumerate(data):
+        v = x["value"]
+        fs = FeatureSet._make([v] * len(FeatureSet._fields))._replace(window_end=x["timestamp"])
+        raw = encode_features("du-1", "cpu", fs)
+        state.detector.explain_one(x)
+        state.detector.learn_one(x)
+        state.evaluated(raw)
+        rows = state.flush()
+        if i >= warmup:
+            written += sum(len(k) + (len(v) if v else 0) for k, v in rows)
+    whole = len(pickle.dumps(state.detector, protocol=5)) + len(state.key)
+    return written / evaluations, whole
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ class StateCache(Generic[R, T]):
         >>> cache = StateCache(Table(), lambda key, get: int(get(key) or 0), max_items=1)
         >>> cache.get(0, b"k"), cache.get(0, b"other")
         (7, 0)
-        >>> cache.trim(); len(cache)
+        >>> cache.trim()
+        [(b'k', 0, 7)]
+        >>> len(cache)
         1
     """
 
@@ -60,19 +62,20 @@ class StateCache(Generic[R, T]):
             items[key] = item
         return item
 
-    def trim(self) -> None:
-        """Drop the least recently used items beyond ``max_items``.
+    def trim(self) -> list[tuple[bytes, int, T]]:
+        """Drop the least recently used items beyond ``max_items``; return them.
 
         Call it only after the touched items were written: a dropped item is read back from
         the table, so anything not yet written would be lost.
         """
         if self.max_items is None:
-            return
+            return []
         excess = len(self._items) - self.max_items
+        dropped = []
         if excess > 0:
             for key in list(itertools.islice(self._items, excess)):
-                del self._items[key]
-                del self._partitions[key]
+                dropped.append((key, self._partitions.pop(key), self._items.pop(key)))
+        return dropped
 
     def read(self, partition: int, key: bytes) -> T:
         """The cached item, else one decoded from the table but *not* cached.

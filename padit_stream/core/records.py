@@ -12,7 +12,16 @@ import orjson
 from padit_stream.core.features import FeatureSet
 from padit_stream.errors import DecodeError
 
-__all__ = ["decode_record", "encode_anomaly", "encode_features", "features_observation"]
+__all__ = [
+    "FEATURES_FIELDS",
+    "decode_record",
+    "encode_anomaly",
+    "encode_features",
+    "features_observation",
+]
+
+#: Fields a Features record must have for the detectors.
+FEATURES_FIELDS = ("source_id", "metric_name", "window_end", "last")
 
 
 def encode_features(source_id: str, metric_name: str, features: FeatureSet) -> bytes:
