@@ -5,9 +5,10 @@ per record, two tasks and an ``asyncio.wait`` per record in the consumer's drain
 that a rebalance can interrupt it), a queue put and get, sensors and an ack each. A profile
 of the worker put most of its CPU there rather than in PADIT's code; ``make bench`` (1,000
 series, features on every metric) gave 2,985 metrics/s through Faust's path (commit
-23dbe50) and 16,154/s through this one. For the topics registered with
-:meth:`padit_stream.app.PaditApp.bulk_agent` this consumer instead passes each partition's
-records of a fetch, raw, to the agent's handler, in slices of ``batch_size``; then it flushes
+23dbe50) and 15,000-20,000/s through this one (README, "What make bench printed here").
+For the topics registered with :meth:`padit_stream.app.PaditApp.bulk_agent` this consumer
+instead passes each partition's records of a fetch, raw, to the agent's handler, in slices
+of ``batch_size``; then it flushes
 the agents' outputs and acknowledges the offsets in one step. Other topics (changelogs
 during recovery, low-volume agents) take Faust's path unchanged.
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         _out(f"{size:>8} {one:>8.1f} {ten:>9.1f} {seed:>10.0f}")
     _out()
     _out("detectors: µs per metric (median; the stream calls explain_one + learn_one) and")
-    _out("the bytes of state written per evaluation once trained")
+    _out("the bytes of its state once trained (one snapshot, written every 64 evaluations)")
     for name, us, size in bench_detectors():
         _out(f"  {name:<34} {us:8.2f} {size:>9,d}")
     persisted, whole = bench_detector_changelog()
