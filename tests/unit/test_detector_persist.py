@@ -14,6 +14,7 @@ from padit_stream.core.records import FEATURES_FIELDS, decode_record, features_o
 from padit_stream.detectors import Detector
 from padit_stream.detectors.config import DetectionConfig, build_detector
 from padit_stream.detectors.persist import SNAPSHOT_EVERY, PersistedDetector, input_key
+from tests.unit.changelog import Rows
 
 KEY = orjson.dumps(["du-1", "cpu"])
 CONFIG = DetectionConfig()  # the default composite
@@ -52,18 +53,6 @@ def features_records(n: int, seed: int) -> list[bytes]:
             )
         )  # fmt: skip
     return out
-
-
-class Rows(dict[bytes, bytes]):
-    def apply(self, rows: list[tuple[bytes, bytes | None]]) -> int:
-        size = 0
-        for key, value in rows:
-            size += len(key) + (len(value) if value else 0)
-            if value is None:
-                self.pop(key, None)
-            else:
-                self[key] = value
-        return size
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -13,23 +13,10 @@ from hypothesis import strategies as st
 from padit_stream.core.series import SeriesConfig, SeriesState, chunk_key
 from padit_stream.core.wire import metric_key
 from padit_stream.errors import LateSampleError
+from tests.unit.changelog import Rows
 
 KEY = metric_key("du-1", "rtt_ms")
 T0 = 1_700_000_000.0
-
-
-class Rows(dict[bytes, bytes]):
-    """A table as the changelog leaves it: rows applied in order, None deletes."""
-
-    def apply(self, rows: list[tuple[bytes, bytes | None]]) -> int:
-        size = 0
-        for key, value in rows:
-            size += len(key) + (len(value) if value else 0)
-            if value is None:
-                self.pop(key, None)
-            else:
-                self[key] = value
-        return size
 
 
 def feed(state: SeriesState, samples: list[tuple[float, float]], start: int) -> list[object]:
