@@ -132,12 +132,14 @@ class PersistedDetector(Generic[D]):
             detector, applied, last_offset = fresh(), 0, -1
         else:
             try:
-                if raw[:1] == _PICKLE_START:
-                    return cls(key, pickle.loads(raw))  # our own table: trusted bytes
-                version, applied, last_offset = _HEADER.unpack_from(raw)
-                if version != _VERSION:
-                    raise DecodeError(f"detector row of {key!r} has unknown version {version}")
-                detector = pickle.loads(raw[_HEADER.size :])
+                if raw[:1] == _PICKLE_START:  # version 1: inputs may follow it, from 0
+                    detector, applied, last_offset = pickle.loads(raw), 0, -1
+                else:
+                    version, applied, last_offset = _HEADER.unpack_from(raw)
+                    if version != _VERSION:
+                        raise DecodeError(f"detector row of {key!r} has unknown version {version}")
+                    # Our own table: trusted bytes.
+                    detector = pickle.loads(raw[_HEADER.size :])
             except (pickle.UnpicklingError, struct.error, EOFError) as exc:
                 raise DecodeError(f"corrupt detector row of {key!r}: {exc}") from exc
         state = cls(key, detector, applied, last_offset)

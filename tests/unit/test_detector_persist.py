@@ -124,3 +124,19 @@ def test_version_1_rows_still_load() -> None:
     replay(state.detector, raw)
     state.evaluated(raw)
     assert state.flush() == [(input_key(KEY, 0), struct.pack("<q", -1) + raw)]
+
+
+def test_inputs_written_after_a_version_1_row_are_replayed_on_load() -> None:
+    records = features_records(20, 4)
+    detector = fresh()
+    for raw in records[:10]:
+        replay(detector, raw)
+    rows = Rows({KEY: pickle.dumps(detector, protocol=5)})
+    state = PersistedDetector.load(KEY, rows.get, fresh, replay)
+    for offset, raw in enumerate(records[10:], start=10):
+        replay(state.detector, raw)
+        state.evaluated(raw, offset)
+    rows.apply(state.flush())  # fewer than SNAPSHOT_EVERY: no snapshot yet, the v1 row stays
+    again = PersistedDetector.load(KEY, rows.get, fresh, replay)
+    assert again.applied == 10 and again.last_offset == 19
+    assert same_from_now_on(again.detector, state.detector, 4)
