@@ -77,7 +77,11 @@ def detect(partition: int, records: Sequence[Any]) -> None:
         rows += state.flush()
     if rows:
         detector_states.rows.write(partition, rows)
-    # Detectors leaving memory are snapshotted, so reading them back replays nothing.
+    # Detectors leaving memory are snapshotted, so reading them back replays nothing; one
+    # write per partition, as above.
+    leaving: dict[int, list[tuple[bytes, bytes | None]]] = {}
     for _, part, state in detector_states.trim():
-        if leaving := state.checkpoint():
-            detector_states.rows.write(part, leaving)
+        leaving.setdefault(part, []).extend(state.checkpoint())
+    for part, part_rows in leaving.items():
+        if part_rows:
+            detector_states.rows.write(part, part_rows)
