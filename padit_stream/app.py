@@ -1,17 +1,28 @@
-"""Builds the Faust app from the settings (``faust -A padit_stream.app worker``)."""
+"""The Faust app, built from settings by one function: :func:`create_app`.
+
+``faust -A padit_stream.app worker`` and ``python -m padit_stream worker`` both run it; the
+module attribute ``app`` is built on first access from ``config/padit.yaml`` (or
+``PADIT_CONFIG``) and the environment.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
 
-from padit_stream.consumer import BulkHandler, BulkTransport
+from padit_stream.consumer import BulkAgent, BulkHandler, BulkTransport
 from padit_stream.security import faust_credentials
+from padit_stream.sender import BATCH_BYTES
 from padit_stream.settings import Settings, load_settings
+from padit_stream.worker import PaditWorker, Watchdog
 
-__all__ = ["PaditApp", "app", "create_app", "settings"]
+__all__ = ["PaditApp", "create_app"]
+
+logger = logging.getLogger(__name__)
 
 
 class PaditApp(faust.App):
@@ -22,30 +33,44 @@ class PaditApp(faust.App):
     and nothing is consumed until the next metadata refresh minutes later.
     """
 
-    #: Topics to create (with their configured partitions) before the consumer starts.
-    owned_topics: list[Any]
-
-    def __init__(self, *args: Any, bulk_slice: int = 500, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, bulk_slice: int = 500, shutdown_timeout: float = 30.0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        #: topic name -> handler of that topic's records (see padit_stream.consumer).
-        self.bulk_handlers: dict[str, BulkHandler] = {}
+        #: topic name -> its bulk agent (see padit_stream.consumer).
+        self.bulk_agents: dict[str, BulkAgent] = {}
         #: Records per handler call: a key's state is written once per call.
         self.bulk_slice = bulk_slice
         self._bulk_flushers: list[Callable[[], Awaitable[None]]] = []
+        #: Topics to create (with their configured partitions) before the consumer starts.
+        self.owned_topics: list[Any] = []
+        #: Set by :func:`create_app`: the shared state, stages and sender (not ``stream``:
+        #: that is Faust's ``App.stream()``).
+        self.padit: Any = None
+        self.sender: Any = None
+        self.padit_worker: PaditWorker | None = None
+        self.watchdog = Watchdog(shutdown_timeout, self._give_up_sending)
 
-    def bulk_agent(self, topic: Any, *, name: str) -> Callable[[BulkHandler], BulkHandler]:
+    def _give_up_sending(self) -> None:
+        if self.sender is not None:
+            self.sender.closing = True
+
+    def bulk_agent(
+        self, topic: Any, *, stage: str, reset: Callable[[int], None] = lambda p: None
+    ) -> Callable[[BulkHandler], BulkHandler]:
         """Register ``handler(partition, records)`` for every record of ``topic``.
 
         The consumer calls it with a slice of one partition's fetched records, then awaits
-        the flushers (:meth:`on_bulk_flush`) and acknowledges the records.
+        the flushers (:meth:`on_bulk_flush`) and acknowledges the records. ``stage`` names
+        the dead letters of records the handler fails on; ``reset(partition)`` drops the
+        decoded state of a partition after the handler raised part-way through a slice.
         """
 
         def register(handler: BulkHandler) -> BulkHandler:
             topic_name = topic.get_topic_name()
-            if topic_name in self.bulk_handlers:
+            if topic_name in self.bulk_agents:
                 raise ValueError(f"{topic_name} already has a bulk agent")
-            self.bulk_handlers[topic_name] = handler
-            handler.__padit_agent__ = name  # type: ignore[attr-defined]
+            self.bulk_agents[topic_name] = BulkAgent(handler, stage, reset)
             self.topics.add(topic)  # subscribe; records never reach the topic's queue
             return handler
 
@@ -64,22 +89,38 @@ class PaditApp(faust.App):
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
-        for topic in getattr(self, "owned_topics", ()):
+        for topic in self.owned_topics:
             await topic.maybe_declare()
+
+    def _crash(self, reason: BaseException) -> None:
+        # Every component's crash reaches the app here (mode marks its parents crashed).
+        # A crashed worker must exit, in bounded time, for its supervisor to restart it.
+        first = not self.watchdog.armed
+        super()._crash(reason)
+        if first:
+            logger.critical("component crashed (%r): stopping the worker", reason)
+            self.watchdog.arm(f"crash: {type(reason).__name__}")
+            worker = self.padit_worker
+            if worker is not None:
+                asyncio.get_event_loop().call_soon(worker.request_shutdown)
 
 
 def create_app(settings: Settings) -> PaditApp:
-    """A Faust app configured from ``settings``; agents and views are found by autodiscovery."""
+    """The Faust app with its topics, tables, agents and views, built from ``settings``."""
+    from padit_stream import agents, stream, views
+
     conf = settings.app
-    return PaditApp(
+    app = PaditApp(
         conf.id,
         bulk_slice=conf.batch_size,
+        shutdown_timeout=conf.shutdown_timeout_sec,
         broker=conf.broker,
         broker_credentials=faust_credentials(settings.kafka, where="kafka"),
         store="rocksdb://",
         datadir=str(conf.data_dir),
-        autodiscover=["padit_stream.agents", "padit_stream.views"],
+        autodiscover=False,
         origin="padit_stream",
+        Worker=PaditWorker,
         # Topic keys and table keys must serialise the same way, or table_route asks the
         # wrong worker: both are the raw bytes of core.wire.metric_key.
         key_serializer="raw",
@@ -103,11 +144,28 @@ def create_app(settings: Settings) -> PaditApp:
         },
         producer_acks=-1,
         # The agents hand whole partition batches to the producer (padit_stream.sender).
-        producer_max_batch_size=512 * 1024,
+        producer_max_batch_size=BATCH_BYTES,
         producer_linger_ms=5,
         logging_config=None,
     )
+    built = stream.build(app, settings)
+    app.padit = built
+    app.sender = built.sender
+    app.owned_topics = built.topics.all()
+    app.on_bulk_flush(built.sender.flush)
+    agents.register(built)
+    views.register(built)
+    return app
 
 
-settings = load_settings()
-app = create_app(settings)
+_app: PaditApp | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # ``faust -A padit_stream.app`` reads the attribute ``app``: build it then, not on import.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app(load_settings())
+        return _app
+    raise AttributeError(name)

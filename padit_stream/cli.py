@@ -52,10 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``padit``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("worker", "agents", "tables", "send", "model", "models"):
-        from padit_stream.app import app
+        from padit_stream.app import create_app
+        from padit_stream.settings import load_settings
 
         sys.argv = ["padit", *args]
-        app.main()
+        create_app(load_settings()).main()
         return 0
     if args[0] == "eval":
         from padit_stream.evaluation.cli import main as eval_main

@@ -14,23 +14,38 @@ during recovery, low-volume agents) take Faust's path unchanged.
 
 The override is tied to faust-streaming 0.15.3 (pinned in ``pyproject.toml``): it replaces
 ``Consumer._drain_messages`` and keeps that method's offset, gap and flow-control rules.
+
+No record can stop the stream: a handler that raises for a slice is called again with each
+of its records alone (after its agent dropped the decoded state of that partition, so state
+is what RocksDB holds), and a record that fails alone is dead-lettered with the reason. Only
+when every record fails alone is the fault taken to be the worker's (a disk, a bug outside
+the records): it raises :class:`~padit_stream.errors.StreamStalledError` and the worker
+stops for its supervisor to restart it. The consumer also keeps the time of its last
+progress, which ``/health`` compares with the input waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer as _KafkaConsumer
+from faust.transport.drivers.aiokafka import Producer as _KafkaProducer
 from faust.transport.drivers.aiokafka import Transport as _KafkaTransport
 from faust.types import TP
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
-__all__ = ["BulkConsumer", "BulkHandler", "BulkTransport", "RawRecord"]
+from padit_stream.errors import StreamStalledError
+from padit_stream.sender import BatchSender
+from padit_stream.stages import internal_error
+
+__all__ = ["BulkAgent", "BulkConsumer", "BulkHandler", "BulkTransport", "RawRecord"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +70,83 @@ class RawRecord(Protocol):
 BulkHandler = Callable[[int, Sequence[Any]], None]
 
 
+@dataclass(frozen=True, slots=True)
+class BulkAgent:
+    """A bulk topic's handler, the stage its dead letters name, and how to reset it."""
+
+    handler: BulkHandler
+    stage: str
+    #: Drop the decoded state of one partition (after a handler raised part-way).
+    reset: Callable[[int], None] = lambda partition: None
+
+
+def run_contained(
+    agent: BulkAgent, partition: int, records: Sequence[Any], sender: BatchSender
+) -> int:
+    """Call the agent's handler on a slice; contain what it raises. Returns records failed.
+
+    Raises:
+        StreamStalledError: every record of a slice of several failed on its own.
+    """
+    try:
+        agent.handler(partition, records)
+        return 0
+    except Exception:
+        logger.exception("%s failed on a slice of %d records of partition %d: retrying "
+                         "them one by one", agent.stage, len(records), partition)  # fmt: skip
+    agent.reset(partition)
+    failed = 0
+    error: BaseException | None = None
+    for record in records:
+        try:
+            agent.handler(partition, (record,))
+        except Exception as exc:
+            agent.reset(partition)
+            failed += 1
+            error = exc
+            sender.dead_letter(record, internal_error(exc), agent.stage)
+    if failed and failed == len(records) > 1:
+        raise StreamStalledError(
+            f"{agent.stage}: all {failed} records of a slice failed alone; last: {error!r}"
+        ) from error
+    return failed
+
+
 class BulkConsumer(_KafkaConsumer):
     """Faust's aiokafka consumer with bulk delivery for the app's bulk topics."""
 
     #: Flush outputs and acknowledge inputs after this many bulk records at most.
     flush_every = 5_000
 
+    #: ``time.monotonic()`` of the last slice completed, or of the last fetch that found
+    #: nothing to do (see :meth:`stalled_for`).
+    progress_at: float = 0.0
+
+    def stalled_for(self) -> float:
+        """Seconds without progress while input is waiting (0 when none is waiting)."""
+        if not self.progress_at or not self.input_waiting():
+            return 0.0
+        return time.monotonic() - self.progress_at
+
+    def input_waiting(self) -> bool:
+        """Whether an assigned partition of a bulk topic has records not yet read."""
+        bulk = getattr(self.app, "bulk_agents", {})
+        try:
+            assigned = self.assignment()
+        except Exception:
+            return False
+        for tp in assigned:
+            if tp.topic not in bulk:
+                continue
+            high = self.highwater(tp)
+            read = self._read_offset.get(tp)
+            if high is not None and high > (read if read is not None else -1) + 1:
+                return True
+        return False
+
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - needs Kafka
-        handlers: dict[str, BulkHandler] = getattr(self.app, "bulk_handlers", {})
+        agents: dict[str, BulkAgent] = getattr(self.app, "bulk_agents", {})
+        sender: BatchSender = self.app.sender  # type: ignore[attr-defined]
         flush: Callable[[], Awaitable[None]] = self.app.flush_bulk  # type: ignore[attr-defined]
         slice_size: int = getattr(self.app, "bulk_slice", 500)
         app = self.app
@@ -71,12 +155,17 @@ class BulkConsumer(_KafkaConsumer):
         get_read_offset = self._read_offset.__getitem__
         set_read_offset = self._read_offset.__setitem__
         acks_enabled_for = app.topics.acks_enabled_for
+        self.progress_at = time.monotonic()
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 self.diag.set_flag(CONSUMER_FETCHING)
                 records, active = await self._wait_next_records(1.0)
                 await self.sleep(0)
                 if not records or self.should_stop:
+                    # Idle is progress only when nothing waits (a dead broker fetches nothing
+                    # while the partitions still have records to read).
+                    if not self.input_waiting():
+                        self.progress_at = time.monotonic()
                     self.diag.unset_flag(CONSUMER_FETCHING)
                     continue
                 if not self.flow_active:
@@ -106,8 +195,8 @@ class BulkConsumer(_KafkaConsumer):
                         batch = [r for r in batch if r.offset >= r_offset]
                     if not batch:
                         continue
-                    handler = handlers.get(tp.topic)
-                    if handler is None:
+                    agent = agents.get(tp.topic)
+                    if agent is None:
                         await self._deliver_one_by_one(tp, batch)
                         continue
                     if acks_enabled_for(tp.topic):
@@ -116,7 +205,7 @@ class BulkConsumer(_KafkaConsumer):
                         if not self.flow_active or app.consumer_generation_id != generation:
                             break  # rebalancing: the rest is read again by its next owner
                         part = batch[start : start + slice_size]
-                        handler(tp.partition, part)
+                        run_contained(agent, tp.partition, part, sender)
                         pending.append((tp, [r.offset for r in part]))
                         since_flush += len(part)
                         if since_flush >= self.flush_every:
@@ -127,6 +216,7 @@ class BulkConsumer(_KafkaConsumer):
                         set_read_offset(tp, part[-1].offset)
                 if pending:
                     await self._complete(flush, pending, generation)
+                self.progress_at = time.monotonic()
                 self.diag.unset_flag(CONSUMER_FETCHING)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
@@ -200,7 +290,23 @@ class BulkConsumer(_KafkaConsumer):
             notify(self._waiting_for_ack)
 
 
+class SettlingProducer(_KafkaProducer):
+    """Faust's aiokafka producer whose flush also settles the batch sender.
+
+    Faust flushes the producer right before it commits input offsets: settling there means
+    no offset is committed ahead of an output the broker refused and that was not yet sent
+    again or dead-lettered.
+    """
+
+    async def flush(self) -> None:
+        sender: BatchSender | None = getattr(self.transport.app, "sender", None)
+        if sender is not None:
+            await sender.settle()
+        await super().flush()
+
+
 class BulkTransport(_KafkaTransport):
-    """Faust's aiokafka transport, with :class:`BulkConsumer`."""
+    """Faust's aiokafka transport, with :class:`BulkConsumer` and :class:`SettlingProducer`."""
 
     Consumer = BulkConsumer
+    Producer = SettlingProducer

@@ -7,6 +7,8 @@ __all__ = [
     "DecodeError",
     "LateSampleError",
     "PaditError",
+    "RecordTooLargeError",
+    "StreamStalledError",
 ]
 
 
@@ -31,3 +33,19 @@ class DecodeError(PaditError):
 
 class LateSampleError(PaditError):
     """A sample arrived later than the allowed lateness of its window."""
+
+
+class RecordTooLargeError(PaditError):
+    """An output record does not fit a producer batch; its input goes to the dead letters."""
+
+    def __init__(self, topic: str, size: int) -> None:
+        super().__init__(f"a {size}-byte record for {topic} does not fit a producer batch")
+        self.topic = topic
+        self.size = size
+
+
+class StreamStalledError(PaditError):
+    """Every record of a batch failed on its own: the fault is not in the records.
+
+    The worker stops (and its supervisor restarts it) rather than dead-letter good input.
+    """

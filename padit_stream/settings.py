@@ -3,7 +3,8 @@
 Environment variables win over the file: ``PADIT_CONFIG`` (the file), ``PADIT_BROKER``,
 ``PADIT_APP_ID``, ``PADIT_DATA_DIR``, ``PADIT_WEB_HOST``, ``PADIT_WEB_PORT``,
 ``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``,
-``PADIT_SESSION_TIMEOUT_SEC``, ``PADIT_STANDBY_REPLICAS``. Setting
+``PADIT_SESSION_TIMEOUT_SEC``, ``PADIT_STANDBY_REPLICAS``, ``PADIT_MAX_FUTURE_SEC``,
+``PADIT_SHUTDOWN_TIMEOUT_SEC``, ``PADIT_STALL_TIMEOUT_SEC``. Setting
 ``PADIT_WEBHOOK_URL`` adds an Alertmanager-format webhook to the default receiver. Secrets
 (webhook URLs with tokens, routing keys, passwords) belong in the environment, never in the
 YAML in the repository: the YAML names the variables.
@@ -13,11 +14,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from padit_stream.alerting.config import AlertingConfig, WebhookConfig
 from padit_stream.detectors.config import DetectionConfig
@@ -28,6 +37,7 @@ from padit_stream.security import KafkaSecurity
 __all__ = [
     "AppSettings",
     "DetectionSettings",
+    "LimitsSettings",
     "Settings",
     "TopicSettings",
     "WindowSettings",
@@ -58,6 +68,13 @@ class AppSettings(_Strict):
     # Name of the environment variable holding the token that state-changing web API calls
     # (silences) must present as "Authorization: Bearer <token>".
     api_token_env: str = "PADIT_API_TOKEN"
+    # After SIGTERM or a crash the worker exits within this many seconds, flushing what it
+    # can: a shutdown stuck on a broker or a hung component must not leave a zombie that a
+    # liveness probe keeps in service.
+    shutdown_timeout_sec: float = Field(30.0, gt=0, le=600)
+    # /health answers 503 when input is waiting and the stream has made no progress for
+    # this long (a crashed or stuck consumer, producer or agent), so the pod is restarted.
+    stall_timeout_sec: float = Field(120.0, gt=0)
 
     @field_validator("broker")
     @classmethod
@@ -89,6 +106,31 @@ class WindowSettings(_Strict):
     # 0 emits features on every metric; otherwise once per this much event time per series.
     emit_every_sec: float = Field(60.0, ge=0)
     ewma_alpha: float = Field(0.3, gt=0, le=1)
+    # Event time that a bad clock cannot poison: a sample further ahead of the worker's
+    # wall clock than this is refused (replays of old data are unaffected) ...
+    max_future_sec: float = Field(300.0, gt=0)
+    # ... and so is one older than this (0: no bound) or before ``min_timestamp``, the
+    # oldest plausible time (a device whose clock was never set reports 1970).
+    max_age_sec: float = Field(0.0, ge=0)
+    min_timestamp: AwareDatetime = datetime(2000, 1, 1, tzinfo=UTC)
+    # After this many consecutive samples of a series refused as late, its clock is taken to
+    # have jumped back (the newest sample was wrong): the window restarts from the new
+    # timeline instead of refusing everything until event time catches up. 0: never.
+    rewind_after: int = Field(10, ge=0)
+
+
+class LimitsSettings(_Strict):
+    """Bounds on what one input record can make the worker hold, log or forward."""
+
+    # A metric record larger than this is refused before it is parsed.
+    max_metric_bytes: int = Field(65_536, ge=256)
+    # Longest source_id / metric_name (characters): both become keys of state and topics.
+    max_name_chars: int = Field(256, ge=8)
+    max_labels: int = Field(64, ge=0)
+    max_label_chars: int = Field(1024, ge=8)
+    # A dead-lettered record larger than this (key + value) is truncated to it, with headers
+    # giving its original size and digest; the producer could not forward it whole.
+    deadletter_max_bytes: int = Field(65_536, ge=1024, le=512 * 1024)
 
 
 class DetectionSettings(DetectionConfig):
@@ -108,6 +150,7 @@ class Settings(_Strict):
     app: AppSettings = AppSettings()
     topics: TopicSettings = TopicSettings()
     window: WindowSettings = WindowSettings()
+    limits: LimitsSettings = LimitsSettings()
     detection: DetectionSettings = DetectionSettings()
     alerting: AlertingConfig = AlertingConfig()
     # TLS/SASL of every Kafka client of the worker (see padit_stream.security).
@@ -126,6 +169,9 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PADIT_SESSION_TIMEOUT_SEC": ("app", "session_timeout_sec"),
     "PADIT_STANDBY_REPLICAS": ("app", "standby_replicas"),
     "PADIT_EMIT_EVERY_SEC": ("window", "emit_every_sec"),
+    "PADIT_MAX_FUTURE_SEC": ("window", "max_future_sec"),
+    "PADIT_SHUTDOWN_TIMEOUT_SEC": ("app", "shutdown_timeout_sec"),
+    "PADIT_STALL_TIMEOUT_SEC": ("app", "stall_timeout_sec"),
     # PADIT_KAFKA_SECURITY_PROTOCOL, PADIT_KAFKA_CA_FILE, ... -> kafka.protocol, kafka.ca_file
     **{var: ("kafka", field) for var, field in _KAFKA_ENV_VARS.items()},
 }

@@ -2,7 +2,8 @@
 
 Each request about state is answered by the worker that owns it: the window of a series by
 the owner of its partition, the alerting API by the owner of the notification stage; any
-other worker forwards the request once.
+other worker forwards the request once. The views read the worker's state from
+``app.padit`` (:class:`padit_stream.stream.Stream`); :func:`register` adds them to the app.
 """
 
 from __future__ import annotations
@@ -16,17 +17,9 @@ import aiohttp
 from faust.web import Request, Response, View
 
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
-from padit_stream.app import app, settings
+from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
 from padit_stream.core.wire import metric_key, partition_for_key
-from padit_stream.tables import (
-    is_local,
-    notification,
-    notify_rows,
-    owner_of,
-    sender,
-    window_rows,
-    windows,
-)
+from padit_stream.stream import Stream
 
 __all__ = [
     "ClusterView",
@@ -36,39 +29,32 @@ __all__ = [
     "SilenceView",
     "SilencesView",
     "WindowView",
+    "register",
 ]
 
 _ROUTED = "x-padit-routed"
 
 
-@app.page("/health")
+def _stream(view: View) -> Stream:
+    stream: Stream = view.app.padit  # type: ignore[attr-defined]
+    return stream
+
+
 class HealthView(View):
-    """Alive: the process answers."""
+    """Alive and working: 503 once a component crashed or the stream stopped making progress
+    while input is waiting (a liveness probe then restarts the worker)."""
 
     async def get(self, request: Request) -> Response:
-        return self.json({"status": "ok"})
+        stream = _stream(self)
+        ok, info = health(self.app, stream.settings.app.stall_timeout_sec)
+        return self.json(info, status=200 if ok else 503)
 
 
-def _readiness() -> dict[str, Any]:
-    try:
-        assigned = len(app.consumer.assignment())
-    except Exception:
-        assigned = 0
-    recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
-    return {
-        "connected": assigned > 0,
-        "partitions_assigned": assigned,
-        "rebalancing": bool(app.rebalancing),
-        "tables_recovered": recovered,
-    }
-
-
-@app.page("/ready")
 class ReadyView(View):
     """Ready: connected, partitions assigned, tables recovered, not rebalancing."""
 
     async def get(self, request: Request) -> Response:
-        info = _readiness()
+        info = readiness(self.app)
         ready = info["connected"] and info["tables_recovered"] and not info["rebalancing"]
         info["ready"] = ready
         return self.json(info, status=200 if ready else 503)
@@ -76,12 +62,13 @@ class ReadyView(View):
 
 async def _route(view: View, request: Request, table: Any, partition: int) -> Response | None:
     """``None`` when this worker owns the partition, else the owner's answer (or 503)."""
-    owner = owner_of(table, partition)
+    app = view.app
+    owner = owner_of(app, table, partition)
     if owner is None:
         return view.json(
             {"error": "not ready", "detail": "partitions are not assigned"}, status=503
         )
-    if is_local(owner):
+    if is_local(app, owner):
         return None
     if request.headers.get(_ROUTED):
         # One hop only: during a rebalance two workers may briefly disagree on the owner.
@@ -109,13 +96,14 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-@app.page("/cluster")
 class ClusterView(View):
     """Who owns what: per table, the partitions each worker holds actively."""
 
     async def get(self, request: Request) -> Response:
+        app = self.app
+        stream = _stream(self)
         tables = {}
-        for name in (window_rows.name, notify_rows.name):
+        for name in (stream.tables.windows.name, stream.tables.notify.name):
             table = app.tables[name]
             topic = table.changelog_topic.get_topic_name()
             tables[name] = {
@@ -124,29 +112,29 @@ class ClusterView(View):
             }
         return self.json(
             {
-                "worker": str(app.conf.canonical_url).rstrip("/"),
-                "standby_replicas": settings.app.standby_replicas,
+                "worker": local_url(app),
+                "standby_replicas": stream.settings.app.standby_replicas,
                 "tables": tables,
-                **_readiness(),
+                **readiness(app),
             }
         )
 
 
-@app.page("/windows/{source_id}/{metric_name}")
 class WindowView(View):
     """The current window of one series, answered by the worker that owns it."""
 
     async def get(self, request: Request, source_id: str, metric_name: str) -> Response:
+        stream = _stream(self)
         key = metric_key(source_id, metric_name)
-        partition = partition_for_key(key, settings.topics.partitions)
-        routed = await _route(self, request, window_rows, partition)
+        partition = partition_for_key(key, stream.settings.topics.partitions)
+        routed = await _route(self, request, stream.tables.windows, partition)
         if routed is not None:
             return routed
-        if app.rebalancing or not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+        if self.app.rebalancing or not recovered(self.app):
             return self.json(
                 {"error": "not ready", "detail": "partitions are moving or recovering"}, status=503
             )
-        state = windows.read(partition, key)
+        state = stream.windows.read(partition, key)
         if len(state.window) == 0:
             return self.json(
                 {
@@ -161,7 +149,7 @@ class WindowView(View):
             {
                 "source_id": source_id,
                 "metric_name": metric_name,
-                "worker": str(app.conf.canonical_url).rstrip("/"),
+                "worker": local_url(self.app),
                 "count": len(state.window),
                 "first_timestamp": state.window.first_ts,
                 "last_timestamp": state.window.max_ts,
@@ -171,8 +159,8 @@ class WindowView(View):
         )
 
 
-def _authorized(request: Request) -> tuple[bool, str]:
-    var = settings.app.api_token_env
+def _authorized(view: View, request: Request) -> tuple[bool, str]:
+    var = _stream(view).settings.app.api_token_env
     token = os.environ.get(var, "")
     if not token:
         return False, f"changes are disabled: set {var} on the workers to enable them"
@@ -186,13 +174,12 @@ async def _to_stage(view: View, request: Request, *, change: bool) -> Response |
     """Checks for the alerting API: the token for a change, then routing to the stage's
     owner. ``None`` means this worker answers."""
     if change:
-        ok, why = _authorized(request)
+        ok, why = _authorized(view, request)
         if not ok:
             return view.json({"error": "forbidden", "detail": why}, status=403)
-    return await _route(view, request, notify_rows, 0)
+    return await _route(view, request, _stream(view).tables.notify, 0)
 
 
-@app.page("/silences")
 class SilencesView(View):
     """``GET`` lists silences; ``POST`` creates one (token required)."""
 
@@ -200,7 +187,7 @@ class SilencesView(View):
         routed = await _to_stage(self, request, change=False)
         if routed is not None:
             return routed
-        return self.json({"silences": notification.get().list_silences()})
+        return self.json({"silences": _stream(self).notification.get().list_silences()})
 
     async def post(self, request: Request) -> Response:
         routed = await _to_stage(self, request, change=True)
@@ -212,16 +199,15 @@ class SilencesView(View):
             return self.json({"error": "bad request", "detail": "body is not JSON"}, status=400)
         if not isinstance(body, dict):
             return self.json({"error": "bad request", "detail": "expected an object"}, status=400)
-        stage = notification.get()
+        stage = _stream(self).notification.get()
         try:
             silence = stage.create_silence(body)
         except SilenceError as exc:
             return self.json({"error": "invalid silence", "detail": str(exc)}, status=400)
-        await sender.flush()
+        await _stream(self).sender.flush()
         return self.json(silence.to_api(stage.clock()), status=201)
 
 
-@app.page("/silences/{silence_id}")
 class SilenceView(View):
     """``DELETE`` expires a silence now (token required)."""
 
@@ -229,18 +215,17 @@ class SilenceView(View):
         routed = await _to_stage(self, request, change=True)
         if routed is not None:
             return routed
-        stage = notification.get()
+        stage = _stream(self).notification.get()
         try:
             silence = stage.expire_silence(silence_id)
         except SilenceNotFoundError:
             return self.json(
                 {"error": "not found", "detail": f"no silence {silence_id!r}"}, status=404
             )
-        await sender.flush()
+        await _stream(self).sender.flush()
         return self.json(silence.to_api(stage.clock()))
 
 
-@app.page("/alerts/delivery")
 class DeliveryView(View):
     """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
 
@@ -248,4 +233,16 @@ class DeliveryView(View):
         routed = await _to_stage(self, request, change=False)
         if routed is not None:
             return routed
-        return self.json(notification.get().delivery_stats())
+        return self.json(_stream(self).notification.get().delivery_stats())
+
+
+def register(stream: Stream) -> None:
+    """Add the web views to ``stream.app``."""
+    page = stream.app.page
+    page("/health")(HealthView)
+    page("/ready")(ReadyView)
+    page("/cluster")(ClusterView)
+    page("/windows/{source_id}/{metric_name}")(WindowView)
+    page("/silences")(SilencesView)
+    page("/silences/{silence_id}")(SilenceView)
+    page("/alerts/delivery")(DeliveryView)

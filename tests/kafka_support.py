@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -124,6 +125,26 @@ class KafkaBroker:
         """Stop the broker and keep its data dir (a later `start()` resumes it)."""
         _kafka_sh("down", "--dir", str(self.dir), timeout=60)
         self.running = False
+
+    def pid(self) -> int:
+        """The broker's JVM (found by its config file on the command line)."""
+        marker = f"kafka.Kafka {self.dir}/server.properties".encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if marker in (proc / "cmdline").read_bytes().replace(b"\0", b" "):
+                    return int(proc.name)
+            except OSError:
+                continue
+        raise RuntimeError(f"no broker running from {self.dir}")
+
+    def freeze(self) -> None:
+        """SIGSTOP the broker: connections stay open and nothing answers (a hung broker)."""
+        os.kill(self.pid(), signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.pid(), signal.SIGCONT)
 
     def restart(self) -> None:
         """Same port, same data: what clients see when a broker bounces mid-stream."""

@@ -7,49 +7,67 @@ from typing import Any
 
 import orjson
 
-from padit_stream.agents.deadletter import dead_letter
 from padit_stream.alerting import Alert
-from padit_stream.app import app
+from padit_stream.cluster import is_local, owner_of
 from padit_stream.core.records import decode_record
+from padit_stream.core.wire import partition_for_key
 from padit_stream.errors import DecodeError
-from padit_stream.tables import is_local, notification, notify_rows, owner_of, sender
-from padit_stream.topics import alert_events_topic, alerts_topic
+from padit_stream.stages import internal_error
+from padit_stream.stream import Stream
 
-__all__ = ["notify", "notify_tick"]
+__all__ = ["register"]
 
 logger = logging.getLogger(__name__)
 
+STAGE = "notify"
 _REQUIRED = ("alert_id", "fingerprint", "status", "source_id", "metric_name")
 
 
-@app.agent(alert_events_topic, name="padit.notify")
-async def notify(stream: Any) -> None:
-    """Record every alert on the alerts topic (marked when muted) and group it."""
-    await alerts_topic.maybe_declare()
-    async for event in stream.events():
-        message = event.message
+def register(stream: Stream) -> None:
+    app = stream.app
+    sender = stream.sender
+    alerts_topic = stream.topics.alerts.get_topic_name()
+    alert_partitions = stream.settings.topics.partitions
+
+    @app.agent(stream.topics.alert_events, name="padit.notify")  # type: ignore[untyped-decorator]
+    async def notify(events: Any) -> None:
+        """Record every alert on the alerts topic (marked when muted) and group it."""
+        async for event in events.events():
+            message = event.message
+            try:
+                alert = Alert.from_dict(decode_record(message.value, _REQUIRED))
+                marked = await stream.notification.get().on_alert(alert)
+                key = message.key
+                sender.add(
+                    alerts_topic,
+                    partition_for_key(key, alert_partitions) if key else 0,
+                    key,
+                    orjson.dumps(marked.to_dict()),
+                )
+                muted = " (silenced)" if marked.silenced else ""
+                logger.warning(
+                    "ALERT %s %s [%s]%s %s", marked.status, marked.alert_id, marked.severity,
+                    muted, marked.title,
+                )  # fmt: skip
+            except DecodeError as exc:
+                sender.dead_letter(message, exc.reason, STAGE)
+            except Exception as exc:  # one alert must not stop the notification stage
+                logger.exception("notification stage failed on %s@%d", message.topic,
+                                 message.offset)  # fmt: skip
+                sender.dead_letter(message, internal_error(exc), STAGE)
+            await sender.flush()
+
+    @app.timer(1.0, name="padit.notify.tick")  # type: ignore[untyped-decorator]
+    async def notify_tick() -> None:
+        """Send due notifications and retry undelivered ones, on the stage's owner only."""
         try:
-            alert = Alert.from_dict(decode_record(message.value, _REQUIRED))
-        except DecodeError as exc:
-            dead_letter(message, exc.reason, "notify")
-            continue
-        marked = await notification.get().on_alert(alert)
-        await sender.flush()
-        await alerts_topic.send(key=message.key, value=orjson.dumps(marked.to_dict()))
-        muted = " (silenced)" if marked.silenced else ""
-        logger.warning(
-            "ALERT %s %s [%s]%s %s", marked.status, marked.alert_id, marked.severity, muted,
-            marked.title,
-        )  # fmt: skip
-
-
-@app.timer(1.0, name="padit.notify.tick")  # type: ignore[untyped-decorator]
-async def notify_tick() -> None:
-    """Send due notifications and retry undelivered ones, on the stage's owner only."""
-    for stage in notification.retired:
-        await stage.close()
-    notification.retired.clear()
-    if not is_local(owner_of(notify_rows, 0)):
-        return
-    await notification.get().tick()
-    await sender.flush()
+            holder = stream.notification
+            for stage in holder.retired:
+                await stage.close()
+            holder.retired.clear()
+            if not is_local(app, owner_of(app, stream.tables.notify, 0)):
+                return
+            await holder.get().tick()
+            await sender.flush()
+        except Exception:  # a timer that raises would stop the worker: log, try next tick
+            logger.exception("notification tick failed; trying again")

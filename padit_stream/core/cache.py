@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["Rows", "StateCache"]
 
@@ -12,12 +12,21 @@ T = TypeVar("T")
 
 
 class Rows(Protocol):
-    """Where a cache reads missing items from: raw rows by partition and key."""
+    """Raw rows of a table by partition and key: where state is read from and written to.
+
+    The stream's implementation writes through to RocksDB and the table's changelog
+    (:class:`padit_stream.stores.RowStore`); tests use a dict.
+    """
 
     def get(self, partition: int, key: bytes) -> bytes | None: ...
 
+    def items(self, partition: int, prefix: bytes = b"") -> list[tuple[bytes, bytes]]: ...
+
+    def write(self, partition: int, rows: Iterable[tuple[bytes, bytes | None]]) -> int: ...
+
 
 R = TypeVar("R", bound=Rows)
+_MISSING: Any = object()
 
 
 class StateCache(Generic[R, T]):
@@ -28,6 +37,8 @@ class StateCache(Generic[R, T]):
         >>> class Table:
         ...     def get(self, partition, key):
         ...         return rows.get((partition, key))
+        ...     def items(self, partition, prefix=b""): ...
+        ...     def write(self, partition, rows): ...
         >>> cache = StateCache(Table(), lambda key, get: int(get(key) or 0), max_items=1)
         >>> cache.get(0, b"k"), cache.get(0, b"other")
         (7, 0)
@@ -53,14 +64,16 @@ class StateCache(Generic[R, T]):
 
     def get(self, partition: int, key: bytes) -> T:
         items = self._items
-        item = items.get(key)
-        if item is None:
+        # A sentinel, not None: a loader may decode "nothing stored" as None, and that answer
+        # is as cacheable as any other (an inactive series must not read RocksDB every batch).
+        item = items.get(key, _MISSING)
+        if item is _MISSING:
             item = items[key] = self._load(key, lambda k: self.rows.get(partition, k))
             self._partitions[key] = partition
         elif self.max_items is not None:
             del items[key]
             items[key] = item
-        return item
+        return item  # type: ignore[no-any-return]
 
     def trim(self) -> list[tuple[bytes, int, T]]:
         """Drop the least recently used items beyond ``max_items``; return them.
@@ -83,10 +96,10 @@ class StateCache(Generic[R, T]):
         For readers outside the agents (the web view): a partition may still be recovering
         when they ask, and what they decode then must not outlive the recovery.
         """
-        item = self._items.get(key)
-        if item is None:
+        item = self._items.get(key, _MISSING)
+        if item is _MISSING:
             item = self._load(key, lambda k: self.rows.get(partition, k))
-        return item
+        return item  # type: ignore[no-any-return]
 
     def put(self, partition: int, key: bytes, item: T) -> None:
         self._items[key] = item
@@ -98,6 +111,17 @@ class StateCache(Generic[R, T]):
 
     def peek(self, key: bytes) -> T | None:
         return self._items.get(key)
+
+    def drop(self, key: bytes) -> None:
+        """Forget one decoded item (it is read back from the rows when next needed)."""
+        self._items.pop(key, None)
+        self._partitions.pop(key, None)
+
+    def drop_partition(self, partition: int) -> None:
+        """Forget what is decoded for one partition (it is read back from the rows)."""
+        for key in [k for k, p in self._partitions.items() if p == partition]:
+            del self._items[key]
+            del self._partitions[key]
 
     def clear(self) -> None:
         self._items.clear()

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from padit_stream.core.features import FeatureSet
+from padit_stream.core.wire import why_not_json
 from padit_stream.errors import DecodeError
 
 __all__ = [
@@ -76,7 +77,7 @@ def decode_record(data: bytes, required: tuple[str, ...]) -> dict[str, Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise DecodeError(f"not JSON: {exc}") from exc
+        raise DecodeError(why_not_json(data, exc)) from exc
     if not isinstance(doc, dict):
         raise DecodeError(f"expected a JSON object, got {type(doc).__name__}")
     missing = [f for f in required if f not in doc]

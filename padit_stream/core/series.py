@@ -70,6 +70,7 @@ class SeriesState:
         "key",
         "last_emit",
         "last_offset",
+        "late_run",
         "next_chunk",
         "window",
     )
@@ -81,6 +82,8 @@ class SeriesState:
         self.next_chunk = 0
         self.last_emit = -math.inf
         self.last_offset = -1
+        #: Consecutive samples refused as late (see :meth:`rewind`).
+        self.late_run = 0
         self._live: dict[int, int] = {}  # chunk id -> samples of it still in the window
         self._tail: list[float] = []  # ts, value pairs of the open chunk (id next_chunk)
         self._dead: list[int] = []  # persisted chunks to delete at the next flush
@@ -100,7 +103,12 @@ class SeriesState:
         if offset >= 0:
             self.last_offset = offset  # a late sample counts as applied: refused once
         tail = self.next_chunk
-        evicted = self.window.add(ts, value, tail)
+        try:
+            evicted = self.window.add(ts, value, tail)
+        except LateSampleError:
+            self.late_run += 1
+            raise
+        self.late_run = 0
         live = self._live
         # A late sample can leave at once (count bound), emptying its own chunk early.
         live[tail] = live.get(tail, 0) + 1
@@ -117,6 +125,22 @@ class SeriesState:
             self.last_emit = self.window.max_ts
             return self.window.features()
         return None
+
+    def rewind(self) -> None:
+        """Restart the window empty: the series' clock went back for good.
+
+        When sample after sample is refused as late, the newest sample that set the window's
+        clock was wrong (a device clock that jumped ahead, then was corrected). Refusing
+        everything until event time catches up would blind the series for as long as the
+        jump; restarting the window costs one window of history instead. Every stored chunk
+        is deleted at the next :meth:`flush`.
+        """
+        self._dead += [c for c in self._live if c != self.next_chunk]
+        self._live = {}
+        self._tail = []
+        self.window = self.config.new_window()
+        self.last_emit = -math.inf
+        self.late_run = 0
 
     def _first_live(self) -> int:
         # Chunk ids enter _live in increasing order, so its first key is the oldest live one.

@@ -11,7 +11,8 @@ import pytest
 import padit_stream
 
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
-PACKAGES = ["core", "detectors", "alerting", "evaluation"]
+PACKAGES = ["core", "detectors", "alerting", "evaluation", "stages"]
+MODULES_ALSO = ["padit_stream.deadletter", "padit_stream.worker"]
 SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
 
 
@@ -23,7 +24,7 @@ def _modules() -> list[str]:
         for info in pkgutil.walk_packages(root.__path__, prefix=f"{root.__name__}."):
             if not info.name.startswith(SKIP):
                 names.append(info.name)
-    return names
+    return names + MODULES_ALSO
 
 
 MODULES = _modules()

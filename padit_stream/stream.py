@@ -1,0 +1,181 @@
+"""Everything one worker's agents and views share, built from the settings.
+
+:func:`build` declares the topics and tables on the app and builds the batch sender, the row
+stores, the decoded-state caches and the per-batch stages over them. The agents
+(:mod:`padit_stream.agents`) and the web views (:mod:`padit_stream.views`) read what they
+need from the :class:`Stream`; nothing is wired at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from padit_stream.alerting import AlertEngine, AlertState
+from padit_stream.alerting.stage import NotificationStage
+from padit_stream.core.cache import StateCache
+from padit_stream.core.clock import EventClocks, TimeBounds
+from padit_stream.core.records import FEATURES_FIELDS, decode_record, features_observation
+from padit_stream.core.series import SeriesConfig, SeriesState
+from padit_stream.core.wire import DecodeLimits, parse_metric_key
+from padit_stream.detectors import Detector
+from padit_stream.detectors.config import build_detector
+from padit_stream.detectors.persist import PersistedDetector
+from padit_stream.sender import BatchSender
+from padit_stream.settings import Settings
+from padit_stream.stages.alert import AlertLifecycle, load_alert_state
+from padit_stream.stages.detect import Detect
+from padit_stream.stages.ingest import Ingest
+from padit_stream.stores import RowStore
+from padit_stream.tables import Tables, create_tables
+from padit_stream.topics import Topics, create_topics
+
+__all__ = ["NotificationHolder", "Stream", "build"]
+
+logger = logging.getLogger(__name__)
+
+
+class NotificationHolder:
+    """The notification stage of this worker, built from its rows when first needed.
+
+    It is dropped when partitions move (another worker may own it next) and rebuilt from
+    the rows by its next user; a dropped stage is closed by the notification timer.
+    """
+
+    def __init__(self, factory: Callable[[], NotificationStage]) -> None:
+        self._factory = factory
+        self._stage: NotificationStage | None = None
+        self.retired: list[NotificationStage] = []
+
+    def get(self) -> NotificationStage:
+        if self._stage is None:
+            self._stage = self._factory()
+        return self._stage
+
+    def drop(self) -> None:
+        if self._stage is not None:
+            self.retired.append(self._stage)
+            self._stage = None
+
+
+@dataclass
+class Stream:
+    """One worker's stream job: settings, topics, tables, state and stages."""
+
+    settings: Settings
+    app: Any
+    topics: Topics
+    tables: Tables
+    sender: BatchSender
+    windows: StateCache[RowStore, SeriesState]
+    detectors: StateCache[RowStore, PersistedDetector[Detector]]
+    alert_states: StateCache[RowStore, AlertState | None]
+    notify_store: RowStore
+    notification: NotificationHolder
+    ingest: Ingest
+    detect: Detect
+    lifecycle: AlertLifecycle
+    bounds: TimeBounds = field(default_factory=TimeBounds)
+
+    def forget_state(self) -> None:
+        """Partitions moved or were recovered: drop decoded state (RocksDB changed behind it)."""
+        self.windows.clear()
+        self.detectors.clear()
+        self.lifecycle.forget()
+
+
+def _replay(detector: Detector, raw: bytes) -> None:
+    # What the detection stage did with this features record, minus its outputs.
+    x = features_observation(decode_record(raw, FEATURES_FIELDS))
+    detector.explain_one(x)
+    detector.learn_one(x)
+
+
+def build(app: Any, settings: Settings) -> Stream:
+    """Declare topics and tables on ``app`` and build the state and stages over them."""
+    topics = create_topics(app, settings)
+    tables = create_tables(app, settings)
+    limits = settings.limits
+    sender = BatchSender(
+        lambda: app.producer._ensure_producer(),
+        dead_letter_topic=topics.deadletter.get_topic_name(),
+        dead_letter_max_bytes=limits.deadletter_max_bytes,
+    )
+    w = settings.window
+    series_config = SeriesConfig(
+        span=w.span_sec,
+        max_count=w.max_samples,
+        lateness=w.allowed_lateness_sec,
+        ewma_alpha=w.ewma_alpha,
+        emit_every=w.emit_every_sec,
+    )
+    bounds = TimeBounds(
+        max_future=w.max_future_sec,
+        min_timestamp=w.min_timestamp.timestamp(),
+        max_age=w.max_age_sec,
+    )
+    windows: StateCache[RowStore, SeriesState] = StateCache(
+        RowStore(tables.windows, sender),
+        lambda key, get: SeriesState.load(key, series_config, get),
+    )
+
+    def load_detector(
+        key: bytes, get: Callable[[bytes], bytes | None]
+    ) -> PersistedDetector[Detector]:
+        _, metric_name = parse_metric_key(key)
+        return PersistedDetector.load(
+            key, get, lambda: build_detector(settings.detection, metric_name), _replay
+        )
+
+    detectors: StateCache[RowStore, PersistedDetector[Detector]] = StateCache(
+        RowStore(tables.detectors, sender),
+        load_detector,
+        max_items=settings.detection.cached_detectors,
+    )
+    alert_states: StateCache[RowStore, AlertState | None] = StateCache(
+        RowStore(tables.alert_states, sender), load_alert_state
+    )
+    notify_store = RowStore(tables.notify, sender)
+    return Stream(
+        settings=settings,
+        app=app,
+        topics=topics,
+        tables=tables,
+        sender=sender,
+        windows=windows,
+        detectors=detectors,
+        alert_states=alert_states,
+        notify_store=notify_store,
+        notification=NotificationHolder(lambda: NotificationStage(settings.alerting, notify_store)),
+        ingest=Ingest(
+            windows,
+            sender,
+            features_topic=topics.features.get_topic_name(),
+            metrics_topic=topics.metrics.get_topic_name(),
+            partitions=settings.topics.partitions,
+            bounds=bounds,
+            rewind_after=w.rewind_after,
+            limits=DecodeLimits(
+                max_bytes=limits.max_metric_bytes,
+                max_name_chars=limits.max_name_chars,
+                max_labels=limits.max_labels,
+                max_label_chars=limits.max_label_chars,
+            ),
+        ),
+        detect=Detect(
+            detectors,
+            sender,
+            anomalies_topic=topics.anomalies.get_topic_name(),
+            threshold=settings.detection.anomaly_threshold,
+        ),
+        lifecycle=AlertLifecycle(
+            alert_states,
+            AlertEngine(settings.alerting.lifecycle, settings.alerting.external_url),
+            sender,
+            events_topic=topics.alert_events.get_topic_name(),
+            clocks=EventClocks(bounds),
+        ),
+        bounds=bounds,
+    )
