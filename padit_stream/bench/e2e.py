@@ -1,8 +1,12 @@
 """End-to-end figures through a real broker: throughput, worker RSS, latency.
 
 Each run uses a fresh app id and topic prefix on the given broker, and one worker process
-(``python -m padit_stream worker``) with features on every metric, so that every input
-produces one output, as the bare aiokafka loop it is compared with does.
+(``python -m padit_stream worker``) with the shipped configuration. The series' metric name
+(``bench_ms``) is not one the shipped config maps to a detector of its own, so every series
+gets the default detector, as a metric nobody configured would.
+
+The bare aiokafka loop PADIT is compared with does what any consumer must: it decodes each
+metric's JSON and produces one output of a features record's size per input.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from padit_stream.core.wire import encode_metric, metric_key
 __all__ = ["E2EFigures", "bench_e2e"]
 
 T0 = 1_767_225_600.0
+#: A metric name the shipped config does not map to a detector: the default one runs.
+METRIC = "bench_ms"
+#: What the bare loop produces per input: as large as a features record.
+_BARE_OUTPUT = orjson.dumps({f"feature_{i}": 1.2345678901234 for i in range(18)})
 
 
 @dataclass
@@ -40,6 +48,9 @@ class E2EFigures:
     padit_rates: list[float]
     bare_rates: list[float]
     every_rate: float
+    #: With features on every metric: inputs per second until the last features record,
+    #: and until the last anomaly record (detection runs behind the features).
+    every_anomaly_rate: float
     peak_rss_mib: float
     latency_rate: float
     latency_p50_ms: float
@@ -170,7 +181,7 @@ async def _output_rate(bootstrap: str, topic: str, expected: int, timeout: float
 
 
 async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> None:
-    """The yardstick: consume the metrics and produce one small message per input."""
+    """The yardstick: consume the metrics, decode each, produce one output per input."""
     consumer = AIOKafkaConsumer(
         source,
         bootstrap_servers=bootstrap,
@@ -186,7 +197,8 @@ async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> N
         while seen < expected:
             for msgs in (await consumer.getmany(timeout_ms=500, max_records=5_000)).values():
                 for m in msgs:
-                    await producer.send(sink, b"1", key=m.key)
+                    orjson.loads(m.value)
+                    await producer.send(sink, _BARE_OUTPUT, key=m.key)
                 seen += len(msgs)
             await consumer.commit()
         await producer.flush()
@@ -229,8 +241,8 @@ async def _latency(bootstrap: str, prefix: str, rate: float, seconds: float) -> 
             source = f"lat-{key_i}"
             await producer.send(
                 f"{prefix}.metrics.v1",
-                encode_metric(time.time(), source, "rtt_ms", 1.0 + (i % 7) / 10),
-                key=metric_key(source, "rtt_ms"),
+                encode_metric(time.time(), source, METRIC, 1.0 + (i % 7) / 10),
+                key=metric_key(source, METRIC),
             )
         await asyncio.wait_for(reader, timeout=60)
     finally:
@@ -278,13 +290,53 @@ async def _span_rate(bootstrap: str, topic: str, inputs: int, timeout: float) ->
         await consumer.stop()
 
 
+async def _stage_rates(
+    bootstrap: str, start_topic: str, stages: list[str], inputs: int, timeout: float
+) -> list[float]:
+    """``inputs`` per second from the first record on ``start_topic`` (the worker began) to
+    the last record on each stage's output topic, each read until it holds ``inputs``."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_bytes=50_000_000,
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        topics = [start_topic, *stages]
+        while not all(consumer.partitions_for_topic(t) for t in topics):
+            await consumer._client.force_metadata_update()
+            if time.monotonic() > deadline:
+                raise TimeoutError(topics)
+            await asyncio.sleep(0.2)
+        consumer.assign(
+            [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t)]
+        )
+        first = float("inf")
+        last = dict.fromkeys(stages, 0.0)
+        seen = dict.fromkeys(stages, 0)
+        while any(n < inputs for n in seen.values()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{seen} of {inputs} after {timeout} s")
+            for tp, msgs in (await consumer.getmany(timeout_ms=500, max_records=50_000)).items():
+                if tp.topic == start_topic:
+                    first = min(first, min(m.timestamp for m in msgs))
+                    continue
+                seen[tp.topic] += len(msgs)
+                last[tp.topic] = max(last[tp.topic], max(m.timestamp for m in msgs))
+        return [inputs / max((last[t] - first) / 1000, 1e-3) for t in stages]
+    finally:
+        await consumer.stop()
+
+
 def _records(metrics: int, keys: int) -> list[tuple[bytes, bytes]]:
     """``metrics`` metrics over ``keys`` series, one second apart, series interleaved."""
     per_key = max(1, metrics // keys)
     return [
         (
-            metric_key(f"src-{k}", "rtt_ms"),
-            encode_metric(T0 + j, f"src-{k}", "rtt_ms", 1.0 + (k * 31 + j) % 17 / 10),
+            metric_key(f"src-{k}", METRIC),
+            encode_metric(T0 + j, f"src-{k}", METRIC, 1.0 + (k * 31 + j) % 17 / 10),
         )
         for j in range(per_key)
         for k in range(keys)
@@ -354,8 +406,14 @@ def bench_e2e(
 
     worker = _backlogged_worker(bootstrap, records, emit_every="0")
     try:
-        every_rate = asyncio.run(
-            _output_rate(bootstrap, f"{worker.prefix}.features.v1", len(records), timeout=900)
+        every_rate, every_anomaly_rate = asyncio.run(
+            _stage_rates(
+                bootstrap,
+                f"{worker.app_id}-windows-changelog",
+                [f"{worker.prefix}.features.v1", f"{worker.prefix}.anomalies.v1"],
+                len(records),
+                timeout=1800,
+            )
         )
     finally:
         worker.stop()
@@ -376,6 +434,7 @@ def bench_e2e(
         padit_rates=padit,
         bare_rates=bare,
         every_rate=every_rate,
+        every_anomaly_rate=every_anomaly_rate,
         peak_rss_mib=rss,
         latency_rate=rate,
         latency_p50_ms=q[49],
