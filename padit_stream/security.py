@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from padit_stream.configfile import config_error
 from padit_stream.errors import ConfigError, PaditError
 
 if TYPE_CHECKING:
@@ -137,17 +138,11 @@ def security_from_env(env: Mapping[str, str] | None = None) -> KafkaSecurity:
     try:
         return KafkaSecurity.model_validate(raw)
     except ValidationError as exc:
-        by_field = {field: var for var, field in ENV_VARS.items()}
-        lines = []
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else ""
-            where = (
-                f"environment variable {by_field[field]}"
-                if field in by_field
-                else "environment variables " + ", ".join(f for f in ENV_VARS if f in env)
-            )
-            lines.append(f"{where}: {err['msg']}")
-        raise ConfigError("invalid Kafka security settings:\n  " + "\n  ".join(lines)) from exc
+        set_by: dict[tuple[str, ...], str] = {
+            (field,): var for var, field in ENV_VARS.items() if env.get(var)
+        }
+        source = "environment variables " + ", ".join(sorted(set_by.values()))
+        raise config_error(exc, source, env_keys=set_by) from exc
 
 
 def resolve_password(

@@ -16,9 +16,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -29,6 +27,7 @@ from pydantic import (
 )
 
 from padit_stream.alerting.config import AlertingConfig, WebhookConfig
+from padit_stream.configfile import config_error, read_yaml
 from padit_stream.detectors.config import DetectionConfig
 from padit_stream.errors import ConfigError
 from padit_stream.security import ENV_VARS as _KAFKA_ENV_VARS
@@ -177,20 +176,6 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _format_errors(
-    exc: ValidationError, source: str, env_keys: Mapping[tuple[str, ...], str]
-) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(str(p) for p in err["loc"])
-        where = env_keys.get(loc)
-        origin = f"environment variable {where}" if where else source
-        got = err.get("input")
-        got_text = "" if isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{origin}: key '{'.'.join(loc)}': {err['msg']}{got_text}")
-    return "invalid settings:\n  " + "\n  ".join(lines)
-
-
 def load_settings(
     path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -201,16 +186,7 @@ def load_settings(
     """
     env = os.environ if env is None else env
     file = Path(path or env.get("PADIT_CONFIG") or DEFAULT_CONFIG)
-    try:
-        doc: Any = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from exc
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{file}: expected a mapping at the top level, got {type(doc).__name__}")
+    doc = read_yaml(file, missing_ok=True)
     applied: dict[tuple[str, ...], str] = {}
     for var, loc in _ENV_OVERRIDES.items():
         if var in env:
@@ -222,7 +198,7 @@ def load_settings(
     try:
         settings = Settings.model_validate(doc)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, str(file), applied)) from exc
+        raise config_error(exc, str(file), env_keys=applied) from exc
     if env.get("PADIT_WEBHOOK_URL"):
         settings = _with_env_webhook(settings)
     return settings
