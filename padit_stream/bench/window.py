@@ -1,4 +1,4 @@
-"""Per-metric cost of windows and features, PADIT vs the seed's recompute; changelog bytes."""
+"""Per-metric cost of windows and features, PADIT vs a from-scratch recompute; changelog bytes."""
 
 from __future__ import annotations
 
@@ -26,16 +26,16 @@ class WindowFigures:
         size: int,
         update: float,
         extract: float,
-        seed_update: float,
-        seed_extract: float,
+        recompute_update: float,
+        recompute_extract: float,
         ratio: float,
     ) -> None:
         self.size = size
         self.update = update
         self.extract = extract
-        self.seed_update = seed_update
-        self.seed_extract = seed_extract
-        #: Median over repeats of (seed update + extract) / (PADIT update + extract), each
+        self.recompute_update = recompute_update
+        self.recompute_extract = recompute_extract
+        #: Median over repeats of (recompute update + extract) / (PADIT update + extract), each
         #: repeat measuring both back to back so machine noise hits both sides alike.
         self.ratio = ratio
 
@@ -47,9 +47,9 @@ def _us(fn: Callable[[], None], ops: int) -> float:
 
 
 def bench_window(size: int, ops: int = 4_000, repeats: int = 7, seed: int = 1) -> WindowFigures:
-    """Window update and feature extraction, each per metric, PADIT vs the seed's approach.
+    """Window update and feature extraction, each per metric, PADIT vs a from-scratch recompute.
 
-    The seed keeps a list of (timestamp, value) and recomputes everything with numpy/scipy
+    The recompute keeps a list of (timestamp, value) and recomputes everything with numpy/scipy
     (:func:`recompute_features`) on each extraction; its update appends and trims the list.
     Features are extracted on every metric (``emit_every_sec: 0``), the worst case.
     """
@@ -60,9 +60,9 @@ def bench_window(size: int, ops: int = 4_000, repeats: int = 7, seed: int = 1) -
         window.add(T0 + i, values[i])
     clock = [size]
     extract_ops = max(200, ops // 4)
-    seed_ts = [T0 + i for i in range(size)]
-    seed_xs = values[:size]
-    seed_ops = max(10, 20_000 // size)
+    recompute_ts = [T0 + i for i in range(size)]
+    recompute_xs = values[:size]
+    recompute_ops = max(10, 20_000 // size)
 
     def padit_update() -> None:
         add = window.add
@@ -76,24 +76,24 @@ def bench_window(size: int, ops: int = 4_000, repeats: int = 7, seed: int = 1) -
         for _ in range(extract_ops):
             features()
 
-    def seed_update_fn() -> None:
+    def recompute_update_fn() -> None:
         for j in range(ops):
-            seed_ts.append(T0 + size + j)
-            seed_xs.append(values[j])
-            if len(seed_ts) > size:
-                del seed_ts[0]
-                del seed_xs[0]
+            recompute_ts.append(T0 + size + j)
+            recompute_xs.append(values[j])
+            if len(recompute_ts) > size:
+                del recompute_ts[0]
+                del recompute_xs[0]
 
-    def seed_extract_fn() -> None:
-        for _ in range(seed_ops):
-            recompute_features(seed_ts, seed_xs)
+    def recompute_extract_fn() -> None:
+        for _ in range(recompute_ops):
+            recompute_features(recompute_ts, recompute_xs)
 
     rows = []
     for _ in range(repeats):
         u = _us(padit_update, ops)
         e = _us(padit_extract, extract_ops)
-        su = _us(seed_update_fn, ops)
-        se = _us(seed_extract_fn, seed_ops)
+        su = _us(recompute_update_fn, ops)
+        se = _us(recompute_extract_fn, recompute_ops)
         rows.append((u, e, su, se, (su + se) / (u + e)))
     med = [statistics.median(col) for col in zip(*rows, strict=True)]
     return WindowFigures(size, *med)
@@ -103,7 +103,7 @@ def bench_changelog(size: int, metrics: int = 5_000, batch: int = 10) -> tuple[f
     """Changelog bytes per metric in steady state: PADIT rows vs a whole-window JSON value.
 
     PADIT's figure is the key and value bytes of every row written (chunk rows, tombstones,
-    meta rows), ``batch`` metrics of the series per batch; the seed's is one JSON value of
+    meta rows), ``batch`` metrics of the series per batch; the recompute's is one JSON value of
     the whole window per metric.
     """
     config = SeriesConfig(span=1e12, max_count=size, emit_every=60.0)
@@ -118,5 +118,5 @@ def bench_changelog(size: int, metrics: int = 5_000, batch: int = 10) -> tuple[f
             if i >= size:
                 written += sum(len(k) + (len(v) if v else 0) for k, v in rows)
     ts, xs, _ = state.window.samples()
-    seed = len(key) + len(json.dumps({"timestamps": ts, "values": xs}))
-    return written / metrics, float(seed)
+    whole = len(key) + len(json.dumps({"timestamps": ts, "values": xs}))
+    return written / metrics, float(whole)

@@ -1,6 +1,6 @@
-"""Window features: what they mean, and the seed's from-scratch computation.
+"""Window features: what they mean, and a from-scratch computation to check them against.
 
-Definitions (kept from the seed, made precise where the seed was silent):
+Definitions:
 
 * ``mean``, ``std`` (population, ddof=0), ``min``, ``max``, ``median`` and ``p25``/``p75``/
   ``p95``/``p99`` (numpy's default linear interpolation) over the samples in the window.
@@ -18,7 +18,7 @@ Definitions (kept from the seed, made precise where the seed was silent):
   ``s``), with allowance ``k = 0.5 s``: ``C+ = max(0, C+ + x - m - k)``,
   ``C- = max(0, C- - (x - m) - k)``. The feature is ``C+`` when ``C+ >= C-`` and ``-C-``
   otherwise, so its sign gives the direction of a shift and its size the evidence
-  accumulated for it; it stays near 0 for a stationary series. The seed's rule compares
+  accumulated for it; it stays near 0 for a stationary series. The threshold detector compares
   ``|cusum|`` with a per-metric threshold. O(1) per sample; the window-based alternative
   (largest cumulative deviation from the window mean) needs a pass over the whole window on
   every extraction.
@@ -70,13 +70,13 @@ FEATURE_NAMES: tuple[str, ...] = FeatureSet._fields
 def recompute_features(
     timestamps: FloatArray | list[float], values: FloatArray | list[float], ewma_alpha: float = 0.3
 ) -> FeatureSet:
-    """The seed's approach: every feature from the whole window with numpy and scipy.
+    """Every feature from the whole window with numpy and scipy, from scratch.
 
     ``timestamps``/``values`` are the window's samples in time order. The window-content
-    features are the reference for the tests and the baseline of ``make bench``. As the seed
-    did, ``ewma`` and ``cusum`` are computed over the window here (pandas-style adjusted EWMA;
-    largest cumulative deviation from the mean): the same amount of work per extraction as
-    the seed, but not PADIT's online definitions, which the tests check separately.
+    features are the reference for the tests and the baseline of ``make bench``. Here
+    ``ewma`` and ``cusum`` are computed over the window (pandas-style adjusted EWMA; largest
+    cumulative deviation from the mean): the work a window-recomputing design does per
+    extraction, not PADIT's online definitions, which the tests check separately.
     """
     ts = np.asarray(timestamps, dtype=np.float64)
     x = np.asarray(values, dtype=np.float64)
