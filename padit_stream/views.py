@@ -227,7 +227,8 @@ class SilenceView(View):
 
 
 class DeliveryView(View):
-    """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
+    """Notification delivery outcomes per integration (sent, retried, failed, pending),
+    counted across restarts: the counters are rows of the notification stage's table."""
 
     async def get(self, request: Request) -> Response:
         routed = await _to_stage(self, request, change=False)
