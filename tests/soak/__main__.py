@@ -358,7 +358,7 @@ class Soak:
         fired = {
             (a["source_id"], a["metric_name"])
             for a in alerts
-            if a["status"] == "firing" and not (a.get("silenced_by") or a.get("inhibited_by"))
+            if a["status"] == "firing" and (a.get("mute_status") or {}).get("state") != "suppressed"
         }
 
         def delivered() -> set[tuple[str, str]]:
