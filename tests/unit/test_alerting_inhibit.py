@@ -5,9 +5,9 @@ from __future__ import annotations
 from padit_stream.alerting.config import InhibitRuleConfig, LifecycleConfig
 from padit_stream.alerting.inhibit import Inhibitor
 from padit_stream.alerting.lifecycle import AlertEngine
-from padit_stream.alerting.model import Anomaly, MuteStatus
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.silence import SilenceStore
+from padit_stream.schema import Anomaly, MuteStatus
 
 CRITICAL_MUTES_WARNING = InhibitRuleConfig(
     source_matchers=['severity="critical"'],
