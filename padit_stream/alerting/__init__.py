@@ -16,6 +16,10 @@ Laid out as Alertmanager's packages, so its readers find their way:
 - :mod:`.matchers`, :mod:`.notification`, :mod:`.config`: label matchers, the
   notification, the ``alerting`` config section (the alert record is in
   :mod:`padit_stream.schema`).
+- :mod:`.stage`: :class:`NotificationStage`, all of the above over a table's rows. The web
+  views and the API call it: ``list_alerts()`` (Alertmanager's API shape, with
+  ``status: {state, silencedBy, inhibitedBy}``), ``list_silences()``,
+  ``create_silence()``, ``expire_silence()``, ``delivery_stats()``.
 
 Everything but :mod:`.notify` and :mod:`.stage` is pure: no Faust, no I/O, time passed in.
 """
@@ -40,6 +44,7 @@ from padit_stream.alerting.silence import (
     SilenceStore,
     TimeWindow,
 )
+from padit_stream.alerting.stage import NotificationStage
 
 __all__ = [
     "AlertEngine",
@@ -54,6 +59,7 @@ __all__ = [
     "Matcher",
     "Notification",
     "NotificationLog",
+    "NotificationStage",
     "Outbox",
     "OutboxEntry",
     "Router",
