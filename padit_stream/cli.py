@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-_KINDS = ("metrics", "features", "anomalies", "alerts", "deadletter")
+_KINDS = ("metrics", "features", "anomalies", "alerts", "deadletter", "feedback")
 
 
 async def _tail(kind: str, from_beginning: bool, limit: int | None) -> None:
