@@ -11,7 +11,7 @@ import pytest
 import padit_stream
 
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
-PACKAGES = ["core", "detectors", "alerting", "evaluation", "stages"]
+PACKAGES = ["core", "detectors", "alerting", "evaluation", "stages", "tuning"]
 MODULES_ALSO = ["padit_stream.deadletter", "padit_stream.feedback", "padit_stream.worker"]
 SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
 
