@@ -200,8 +200,10 @@ def _report(req: TuneRequest, result: TuneResult, profile: Profile) -> None:
         f"cross-validation: gain per fold {cv.mean_gain:.2f} +- {cv.spread:.2f} (std over "
         f"{len(cv.fold_gain)} folds); chosen per fold: {', '.join(cv.fold_choice)}"
     )
-    for part, (b, a) in result.sweep.items():
-        _out(f"NAB convention (threshold swept), {part}: {b:.2f} -> {a:.2f}")
+    for part, (b, bt, a, at) in result.sweep.items():
+        _out(
+            f"NAB convention (threshold swept), {part}: {b:.2f} at {bt:.4g} -> {a:.2f} at {at:.4g}"
+        )
     _out()
     _out(f"{'series':58s} {'part':8s} {'win':>3s} {'before':>8s} {'after':>8s} tp fn  fp")
     for r in result.rows:

@@ -67,7 +67,8 @@ class TuneResult:
     in_sample: tuple[Interval, Interval, Interval]
     out_of_fold: tuple[Interval, Interval, Interval]
     holdout: tuple[Interval, Interval, Interval] | None
-    sweep: dict[str, tuple[float, float]]
+    #: NAB's convention per part: (score, swept threshold) before and after.
+    sweep: dict[str, tuple[float, float, float, float]]
     rows: list[SeriesRow]
     plots: list[Path] = field(default_factory=list)
 
@@ -131,11 +132,11 @@ def _evaluator(req: TuneRequest, series: Sequence[Series]) -> Evaluator:
 
 def _sweep(
     ev: Evaluator, before: Sequence[FloatArray], after: Sequence[FloatArray], profile: Profile
-) -> tuple[float, float]:
-    """NAB's own convention (threshold swept per corpus): before and after."""
+) -> tuple[float, float, float, float]:
+    """NAB's own convention (threshold swept over the part): score and threshold, both."""
     b = score_corpus({f.name: (f, s) for f, s in zip(ev.files, before, strict=True)}, profile)
     a = score_corpus({f.name: (f, s) for f, s in zip(ev.files, after, strict=True)}, profile)
-    return b.normalised, a.normalised
+    return b.normalised, b.threshold, a.normalised, a.threshold
 
 
 def tune(req: TuneRequest, on_trial: Callable[[Trial, Trial], None] | None = None) -> TuneResult:

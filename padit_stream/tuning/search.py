@@ -49,7 +49,7 @@ class Candidate:
 
 
 def _short(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)
+    return f"{v:.6g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else str(v)
 
 
 @dataclass(frozen=True)
