@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--broker", help="host:port (default: app.broker of the settings)")
     src.add_argument("--max-series", type=int, default=1000)
     src.add_argument("--max-rows", type=int, default=20_000, help="latest samples per series")
+    src.add_argument(
+        "--lateness",
+        type=float,
+        default=600.0,
+        metavar="SEC",
+        help="how far record timestamps may trail or lead event times",
+    )
     lab = p.add_argument_group("labels")
     lab.add_argument("--windows", type=Path, help="NAB windows JSON (series name -> windows)")
     lab.add_argument("--feedback", action="store_true", help="verdicts from the feedback topic")

@@ -1,10 +1,14 @@
 """History and verdicts from Kafka: the metrics topic over a time range, the feedback topic.
 
 The metrics topic is read between the offsets that ``offsets_for_times`` gives for the two
-ends of the range (broker record timestamps), and each sample is also checked against the
-range by its own event time. Memory is bounded: at most ``max_series`` series (the first
-seen; later ones are counted and skipped) and the latest ``max_rows`` samples of each, held
-in flat arrays of doubles (16 bytes a sample). A progress bar counts the records read.
+ends of the range widened by ``lateness`` (record timestamps: when a sample reached Kafka,
+which trails its event time and is only roughly in order), and each sample is kept only if
+its own event time is in the range. A topic whose record timestamps are further out of
+order than ``lateness`` (a history replayed series after series) needs a larger one.
+
+Memory is bounded: at most ``max_series`` series (the first seen; later ones are counted and
+skipped) and the latest ``max_rows`` samples of each, held in flat arrays of doubles (16
+bytes a sample). A progress bar counts the records read.
 """
 
 from __future__ import annotations
@@ -59,7 +63,11 @@ async def _consumer(bootstrap: str, security: Mapping[str, Any]) -> Any:
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, **security
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+        **security,
     )
     try:
         await consumer.start()
@@ -69,14 +77,24 @@ async def _consumer(bootstrap: str, security: Mapping[str, Any]) -> Any:
     return consumer
 
 
-async def _partitions(consumer: Any, topic: str) -> list[Any]:
+async def _partitions(bootstrap: str, topic: str, security: Mapping[str, Any]) -> list[Any]:
     from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
 
-    topics = await consumer.topics()
-    if topic not in topics:
-        raise TuneError(f"topic {topic!r} does not exist on the broker")
-    parts = consumer.partitions_for_topic(topic) or set()
-    return [TopicPartition(topic, p) for p in sorted(parts)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
+    try:
+        await admin.start()
+        [desc] = await admin.describe_topics([topic])
+    except Exception as exc:
+        raise TuneError(f"cannot describe topic {topic!r} at {bootstrap}: {exc!r}") from exc
+    finally:
+        await admin.close()
+    if desc.get("error_code", 0) != 0 or not desc.get("partitions"):
+        raise TuneError(f"topic {topic!r} does not exist on the broker at {bootstrap}")
+    return [
+        TopicPartition(topic, p["partition"])
+        for p in sorted(desc["partitions"], key=lambda p: p["partition"])
+    ]
 
 
 async def _read_metrics(
@@ -89,14 +107,17 @@ async def _read_metrics(
     max_rows: int,
     security: Mapping[str, Any],
     progress: bool,
+    lateness: float,
 ) -> MetricsRead:
     consumer = await _consumer(bootstrap, security)
     try:
-        tps = await _partitions(consumer, topic)
+        tps = await _partitions(bootstrap, topic, security)
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        first = await consumer.offsets_for_times({tp: int(since * 1000) for tp in tps})
-        last = await consumer.offsets_for_times({tp: int(until * 1000) for tp in tps})
+        first = await consumer.offsets_for_times(
+            {tp: max(0, int((since - lateness) * 1000)) for tp in tps}
+        )
+        last = await consumer.offsets_for_times({tp: int((until + lateness) * 1000) for tp in tps})
         bounds = {}
         for tp in tps:
             start = first[tp].offset if first[tp] is not None else ends[tp]
@@ -191,6 +212,7 @@ def read_metrics(
     max_rows: int = 20_000,
     security: Mapping[str, Any] | None = None,
     progress: bool = True,
+    lateness: float = 600.0,
 ) -> MetricsRead:
     """The selected series of ``topic`` with event time in ``[since, until)`` (epoch s).
 
@@ -200,7 +222,16 @@ def read_metrics(
         raise TuneError(f"--since/--until: empty range [{since}, {until})")
     return asyncio.run(
         _read_metrics(
-            bootstrap, topic, since, until, selector, max_series, max_rows, security or {}, progress
+            bootstrap,
+            topic,
+            since,
+            until,
+            selector,
+            max_series,
+            max_rows,
+            security or {},
+            progress,
+            lateness,
         )
     )
 
@@ -209,11 +240,14 @@ async def _read_feedback(bootstrap: str, topic: str, security: Mapping[str, Any]
     consumer = await _consumer(bootstrap, security)
     records: list[tuple[bytes | None, Feedback | None]] = []
     try:
-        tps = await _partitions(consumer, topic)
+        tps = await _partitions(bootstrap, topic, security)
         consumer.assign(tps)
+        starts = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        pending = {tp: end for tp, end in ends.items() if end > 0}
+        pending = {tp: end for tp, end in ends.items() if end > starts[tp]}
+        consumer.assign(list(pending))
+        for tp in pending:
+            consumer.seek(tp, starts[tp])
         while pending:
             batch = await consumer.getmany(*pending, timeout_ms=_POLL_MS)
             for recs in batch.values():
