@@ -38,6 +38,7 @@ __all__ = [
     "HistoryConfig",
     "HistoryState",
     "Interval",
+    "Summary",
     "chunk_key",
     "decode_intervals",
     "decode_labels",
@@ -45,7 +46,9 @@ __all__ = [
     "labels_key",
     "merge_intervals",
     "meta_key",
+    "meta_prefix",
     "read_buckets",
+    "summary",
 ]
 
 VALUES = b"v"
@@ -65,6 +68,11 @@ _SLOT = struct.Struct(">H")
 _F32_MAX = 3.4028234663852886e38
 #: Alert intervals kept per series at most (the newest).
 MAX_INTERVALS = 64
+
+
+def meta_prefix(kind: bytes) -> bytes:
+    """Prefix of every meta row of one kind (a scan of it lists the series)."""
+    return kind + _META_TAG
 
 
 def meta_key(kind: bytes, series_key: bytes) -> bytes:
@@ -312,6 +320,32 @@ class HistoryState:
         self.last_value = last_value
         self.last_wall = last_wall
         self.tag = meta[offset:]
+
+
+class Summary(NamedTuple):
+    """The newest sample of a history, read from its meta row alone."""
+
+    last_time: float
+    last_value: float
+    last_wall: float
+    tag: bytes
+
+
+def summary(raw: bytes | None) -> Summary | None:
+    """What a meta row says about the newest sample (``None``: no row).
+
+    Raises:
+        DecodeError: the row is corrupt.
+    """
+    if raw is None:
+        return None
+    try:
+        version, _, last_time, last_value, last_wall, n_open = _META.unpack_from(raw)
+    except struct.error as exc:
+        raise DecodeError("corrupt history meta row") from exc
+    if version != _VERSION:
+        raise DecodeError(f"history meta row has unknown version {version}")
+    return Summary(last_time, last_value, last_wall, raw[_META.size + n_open * _OPEN.size :])
 
 
 def _decode_chunk(key: bytes, raw: bytes | None) -> list[Bucket]:
