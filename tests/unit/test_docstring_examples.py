@@ -20,7 +20,7 @@ MODULES_ALSO = [
         for m in ("auth", "errors", "query", "series_state", "status", "times")
     ),
 ]
-SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
+SKIP = ("padit_stream.alerting.notify", "padit_stream.alerting.stage")
 
 
 def _modules() -> list[str]:
