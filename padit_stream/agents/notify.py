@@ -44,7 +44,7 @@ def register(stream: Stream) -> None:
                     key,
                     orjson.dumps(marked.to_dict()),
                 )
-                muted = " (silenced)" if marked.silenced else ""
+                muted = " (suppressed)" if marked.suppressed else ""
                 logger.warning(
                     "ALERT %s %s [%s]%s %s", marked.status, marked.alert_id, marked.severity,
                     muted, marked.title,
