@@ -157,8 +157,8 @@ def _labels(
         return {s.name: windows[s.name] for s in series if s.name in windows}
     if not args.feedback:
         raise TuneError("give labels: --windows FILE or --feedback")
+    from padit_stream.feedback_topic import read_feedback
     from padit_stream.security import aiokafka_kwargs
-    from padit_stream.tuning.kafka_source import read_feedback
 
     verdicts = read_feedback(
         _bootstrap(args, settings),

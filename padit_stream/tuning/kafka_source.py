@@ -25,10 +25,10 @@ import numpy as np
 
 from padit_stream.core.wire import decode_metric
 from padit_stream.errors import DecodeError
-from padit_stream.feedback import Feedback, decode_feedback, latest_by_id
+from padit_stream.topic_reader import open_consumer, partitions_of
 from padit_stream.tuning.history import Selector, Series, TuneError
 
-__all__ = ["MetricsRead", "read_feedback", "read_metrics"]
+__all__ = ["MetricsRead", "read_metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -59,44 +59,6 @@ class MetricsRead:
     skipped_series: int = 0
 
 
-async def _consumer(bootstrap: str, security: Mapping[str, Any]) -> Any:
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        group_id=None,
-        auto_offset_reset="earliest",
-        **security,
-    )
-    try:
-        await consumer.start()
-    except Exception as exc:
-        await consumer.stop()
-        raise TuneError(f"cannot reach the broker at {bootstrap}: {exc!r}") from exc
-    return consumer
-
-
-async def _partitions(bootstrap: str, topic: str, security: Mapping[str, Any]) -> list[Any]:
-    from aiokafka import TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
-    try:
-        await admin.start()
-        [desc] = await admin.describe_topics([topic])
-    except Exception as exc:
-        raise TuneError(f"cannot describe topic {topic!r} at {bootstrap}: {exc!r}") from exc
-    finally:
-        await admin.close()
-    if desc.get("error_code", 0) != 0 or not desc.get("partitions"):
-        raise TuneError(f"topic {topic!r} does not exist on the broker at {bootstrap}")
-    return [
-        TopicPartition(topic, p["partition"])
-        for p in sorted(desc["partitions"], key=lambda p: p["partition"])
-    ]
-
-
 async def _read_metrics(
     bootstrap: str,
     topic: str,
@@ -109,9 +71,9 @@ async def _read_metrics(
     progress: bool,
     lateness: float,
 ) -> MetricsRead:
-    consumer = await _consumer(bootstrap, security)
+    consumer = await open_consumer(bootstrap, security)
     try:
-        tps = await _partitions(bootstrap, topic, security)
+        tps = await partitions_of(bootstrap, topic, security)
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         first = await consumer.offsets_for_times(
@@ -234,38 +196,3 @@ def read_metrics(
             lateness,
         )
     )
-
-
-async def _read_feedback(bootstrap: str, topic: str, security: Mapping[str, Any]) -> list[Feedback]:
-    consumer = await _consumer(bootstrap, security)
-    records: list[tuple[bytes | None, Feedback | None]] = []
-    try:
-        tps = await _partitions(bootstrap, topic, security)
-        consumer.assign(tps)
-        starts = await consumer.beginning_offsets(tps)
-        ends = await consumer.end_offsets(tps)
-        pending = {tp: end for tp, end in ends.items() if end > starts[tp]}
-        consumer.assign(list(pending))
-        for tp in pending:
-            consumer.seek(tp, starts[tp])
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=_POLL_MS)
-            for recs in batch.values():
-                for rec in recs:
-                    try:
-                        records.append((rec.key, decode_feedback(rec.key, rec.value)))
-                    except DecodeError as exc:
-                        log.warning("%s offset %d skipped: %s", topic, rec.offset, exc)
-            for tp in list(pending):
-                if await consumer.position(tp) >= pending[tp]:
-                    del pending[tp]
-    finally:
-        await consumer.stop()
-    return sorted(latest_by_id(records).values(), key=lambda v: v.id)
-
-
-def read_feedback(
-    bootstrap: str, topic: str, security: Mapping[str, Any] | None = None
-) -> list[Feedback]:
-    """The latest state of every verdict on the (compacted) feedback topic."""
-    return asyncio.run(_read_feedback(bootstrap, topic, security or {}))

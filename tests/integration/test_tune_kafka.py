@@ -18,9 +18,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from padit_stream.core.wire import encode_metric, metric_key
 from padit_stream.detectors.config import load_detection_config
 from padit_stream.feedback import Feedback, encode_feedback, label_windows, withdraw
+from padit_stream.feedback_topic import read_feedback
 from padit_stream.tuning.cli import run as tune_cli
 from padit_stream.tuning.history import Selector
-from padit_stream.tuning.kafka_source import read_feedback, read_metrics
+from padit_stream.tuning.kafka_source import read_metrics
 
 pytestmark = pytest.mark.integration
 
