@@ -17,6 +17,7 @@ from faust.web import Request, Response
 from padit_stream.api.auth import Tokens, check_bind
 from padit_stream.api.base import ApiContext, ApiView
 from padit_stream.api.errors import ApiError
+from padit_stream.api.feedback import FeedbackListView, FeedbackView
 from padit_stream.api.openapi import OpenApiView
 from padit_stream.api.series import SeriesListView, SeriesView
 from padit_stream.api.status import StatusView
@@ -69,4 +70,6 @@ def register(stream: Stream, env: Mapping[str, str] | None = None) -> None:
     page(f"{PREFIX}/status")(StatusView)
     page(f"{PREFIX}/series")(SeriesListView)
     page(f"{PREFIX}/series/{{source_id}}/{{metric_name}}")(SeriesView)
+    page(f"{PREFIX}/feedback")(FeedbackListView)
+    page(f"{PREFIX}/feedback/{{feedback_id}}")(FeedbackView)
     page(f"{PREFIX}/{{rest:.*}}")(NotFoundView)

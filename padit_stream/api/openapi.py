@@ -271,6 +271,8 @@ def _op(
 
 def document(version: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
+    from padit_stream.api.feedback import FEEDBACK_SCHEMAS, feedback_paths
+
     bools = {"enum": ["true", "false"]}
     return {
         "openapi": "3.1.0",
@@ -283,7 +285,7 @@ def document(version: str) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {}],
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **FEEDBACK_SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
@@ -398,6 +400,7 @@ def document(version: str) -> dict[str, Any]:
                     },
                 }
             },
+            **feedback_paths(_op, _q, _p),
         },
     }
 
