@@ -63,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--since", type=_time, help="metrics topic: start of the range (ISO 8601)")
     src.add_argument("--until", type=_time, help="metrics topic: end of the range (ISO 8601)")
     src.add_argument("--broker", help="host:port (default: app.broker of the settings)")
-    src.add_argument("--max-series", type=int, default=1000)
-    src.add_argument("--max-rows", type=int, default=20_000, help="latest samples per series")
+    # 200 series x 10,000 samples x 16 bytes: 32 MB held, and one copy per worker process.
+    src.add_argument("--max-series", type=int, default=200, help="series kept (first seen)")
+    src.add_argument("--max-rows", type=int, default=10_000, help="latest samples per series")
     src.add_argument(
         "--lateness",
         type=float,
