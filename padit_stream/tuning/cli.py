@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         help="how far record timestamps may trail or lead event times",
     )
     lab = p.add_argument_group("labels")
-    lab.add_argument("--windows", type=Path, help="NAB windows JSON (series name -> windows)")
+    lab.add_argument(
+        "--windows",
+        type=Path,
+        help="NAB windows JSON: series name (NAB file name, or source_id/metric_name for the "
+        "metrics topic) -> windows",
+    )
     lab.add_argument("--feedback", action="store_true", help="verdicts from the feedback topic")
     lab.add_argument(
         "--anomaly-window",
