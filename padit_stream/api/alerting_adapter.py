@@ -8,6 +8,7 @@ long as the stage; it learns of deliveries by watching the stage's outbox.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -31,6 +32,8 @@ __all__ = [
     "record_alert",
     "series_alert_phase",
 ]
+
+logger = logging.getLogger(__name__)
 
 _logs: WeakKeyDictionary[NotificationStage, IncidentLog] = WeakKeyDictionary()
 
@@ -100,13 +103,19 @@ def _watch_deliveries(stage: NotificationStage, log: IncidentLog) -> None:
 
 
 def record_alert(stream: Stream, marked: Alert) -> None:
-    """Note an alert record the notification stage published (called by its agent)."""
-    stage = stream.notification.get()
-    log = _incidents(stage)
-    now = stage.clock()
-    log.observe(marked, now)
-    log.gc(now)
-    _save(stage, log)
+    """Note an alert record the notification stage published (called by its agent).
+
+    Never raises: the incident log serves the API and must not cost a notification.
+    """
+    try:
+        stage = stream.notification.get()
+        log = _incidents(stage)
+        now = stage.clock()
+        log.observe(marked, now)
+        log.gc(now)
+        _save(stage, log)
+    except Exception:
+        logger.exception("incident log: cannot record alert %s", marked.alert_id)
 
 
 def _item(stage: NotificationStage, alert: Alert, now: float, status: str = "") -> dict[str, Any]:

@@ -121,6 +121,15 @@ async def test_alerts_and_silences(kafka_bootstrap: str, tmp_path: Path) -> None
             assert by_status["pending"]["labels"]["source_id"] == "du-p"
             assert by_status["pending"]["ends_at"] is None
 
+            # The series say the same: state, alert state and the alert's interval.
+            series = (await a1.get("/api/v1/series?limit=10")).json()["items"]
+            assert [(i["source_id"], i["state"], i["alert_state"]) for i in series] == [
+                ("du-a", "alerting", "firing"),
+                ("du-p", "anomalous", "pending"),
+            ]
+            intervals = (await a0.get("/api/v1/series/du-a/latency_ms")).json()["alert_intervals"]
+            assert [(i["alert_id"], i["ends_at"]) for i in intervals] == [(alert_id, None)]
+
             def ids(r: httpx.Response) -> list[str]:
                 return [a["id"] for a in r.json()["items"]]
 
@@ -195,6 +204,10 @@ async def test_alerts_and_silences(kafka_bootstrap: str, tmp_path: Path) -> None
             detail = (await a1.get(f"/api/v1/alerts/{alert_id}")).json()
             assert detail["ends_at"] is not None and detail["status"] == "resolved"
             assert detail["timeline"][-1]["event"] == "resolved"
+            intervals = (await a0.get("/api/v1/series/du-a/latency_ms")).json()["alert_intervals"]
+            assert [(i["alert_id"], i["ends_at"]) for i in intervals] == [
+                (alert_id, detail["ends_at"])
+            ]
         assert spec.checked > 20
     finally:
         stream.close()
