@@ -184,7 +184,8 @@ async def _to_stage(view: View, request: Request) -> Response | None:
 
 
 class DeliveryView(View):
-    """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
+    """Notification delivery outcomes per integration (sent, retried, failed, pending),
+    counted across restarts: the counters are rows of the notification stage's table."""
 
     async def get(self, request: Request) -> Response:
         routed = await _to_stage(self, request)

@@ -111,7 +111,7 @@ def test_defaults_without_a_section(tmp_path: Path) -> None:
         (
             "alerting:\n  lifecycle:\n    fire_treshold: 0.9\n",
             "alerting.lifecycle.fire_treshold",
-            "Extra inputs",
+            "unknown key",
         ),
         ("alerting:\n  route: {receiver: nobody}\n", "alerting", "not one of receivers"),
         (
