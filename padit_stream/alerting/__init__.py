@@ -14,7 +14,11 @@ Laid out as Alertmanager's packages, so its readers find their way:
   notifications (:class:`NotificationLog`, :class:`Outbox`);
 - :mod:`.notify`: the integrations and the delivery with retries (:class:`Delivery`);
 - :mod:`.matchers`, :mod:`.model`, :mod:`.notification`, :mod:`.config`: label matchers,
-  the alert record, the notification, the ``alerting`` config section.
+  the alert record, the notification, the ``alerting`` config section;
+- :mod:`.stage`: :class:`NotificationStage`, all of the above over a table's rows. The web
+  views and the API call it: ``list_alerts()`` (Alertmanager's API shape, with
+  ``status: {state, silencedBy, inhibitedBy}``), ``list_silences()``,
+  ``create_silence()``, ``expire_silence()``, ``delivery_stats()``.
 
 Everything but :mod:`.notify` and :mod:`.stage` is pure: no Faust, no I/O, time passed in.
 """
@@ -40,6 +44,7 @@ from padit_stream.alerting.silence import (
     SilenceStore,
     TimeWindow,
 )
+from padit_stream.alerting.stage import NotificationStage
 
 __all__ = [
     "Alert",
@@ -57,6 +62,7 @@ __all__ = [
     "MuteStatus",
     "Notification",
     "NotificationLog",
+    "NotificationStage",
     "Outbox",
     "OutboxEntry",
     "Router",
