@@ -1,4 +1,4 @@
-"""The ``padit`` command: ``worker`` (the Faust worker), ``tail``, ``eval``.
+"""The ``padit`` command: ``worker`` (the Faust worker), ``tail``, ``eval``, ``tune``.
 
 ``padit worker ...`` and ``python -m padit_stream worker ...`` take Faust's worker options
 (``-l info``, ``--web-port``); everything else is PADIT's own.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-_KINDS = ("metrics", "features", "anomalies", "alerts", "deadletter")
+_KINDS = ("metrics", "features", "anomalies", "alerts", "deadletter", "feedback")
 
 
 async def _tail(kind: str, from_beginning: bool, limit: int | None) -> None:
@@ -53,16 +53,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("worker", "agents", "tables", "send", "model", "models"):
         from padit_stream.app import create_app
+        from padit_stream.errors import ConfigError
         from padit_stream.settings import load_settings
 
         sys.argv = ["padit", *args]
-        create_app(load_settings()).main()
+        try:
+            app = create_app(load_settings())
+        except ConfigError as exc:
+            sys.stderr.write(f"padit: {exc}\n")
+            return 2
+        app.main()
         return 0
     if args[0] == "eval":
         from padit_stream.evaluation.cli import main as eval_main
 
         code: int = eval_main(args[1:])
         return code
+    if args[0] == "tune":
+        from padit_stream.tuning.cli import main as tune_main
+
+        tuned: int = tune_main(args[1:])
+        return tuned
     parser = argparse.ArgumentParser(prog="padit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     tail = sub.add_parser("tail", help="print records of a PADIT topic as they arrive")
@@ -71,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tail.add_argument("-n", "--limit", type=int, default=None)
     sub.add_parser("worker", help="run a Faust worker (Faust's options follow)")
     sub.add_parser("eval", help="offline evaluation: padit eval nab --help")
+    sub.add_parser("tune", help="tune detectors on labelled history: padit tune --help")
     ns = parser.parse_args(args)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_tail(ns.kind, ns.from_beginning, ns.limit))

@@ -25,6 +25,9 @@ class Topics:
     #: Lifecycle transitions on their way to the notification stage. One partition:
     #: silences, inhibition and grouping need every alert in one place (alert volume is small).
     alert_events: Any
+    #: Operators' verdicts (``padit_stream.feedback``), keyed by verdict id. Compacted: the
+    #: latest state of every verdict is kept for good (``padit tune`` reads it whole).
+    feedback: Any
 
     def all(self) -> list[Any]:
         return [
@@ -34,13 +37,14 @@ class Topics:
             self.alerts,
             self.deadletter,
             self.alert_events,
+            self.feedback,
         ]
 
 
 def create_topics(app: Any, settings: Settings) -> Topics:
     """Declare PADIT's topics on ``app``; the worker creates them before it subscribes."""
 
-    def topic(kind: str, partitions: int | None = None) -> Any:
+    def topic(kind: str, partitions: int | None = None, compacting: bool | None = None) -> Any:
         return app.topic(
             settings.topics.name(kind),
             key_type=bytes,
@@ -53,6 +57,7 @@ def create_topics(app: Any, settings: Settings) -> Topics:
             # configured partitions) before it subscribes; Faust skips missing source topics
             # otherwise.
             internal=True,
+            compacting=compacting,
         )
 
     return Topics(
@@ -62,4 +67,5 @@ def create_topics(app: Any, settings: Settings) -> Topics:
         alerts=topic("alerts"),
         deadletter=topic("deadletter"),
         alert_events=topic("alert-events", partitions=1),
+        feedback=topic("feedback", partitions=1, compacting=True),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from padit_stream.api import alerting_adapter
 from padit_stream.cluster import is_local, owner_of
 from padit_stream.errors import DecodeError
 from padit_stream.schema import Alert, decode_record, partition_for_key
@@ -35,6 +36,7 @@ def register(stream: Stream) -> None:
             try:
                 alert = Alert.from_dict(decode_record(message.value, _REQUIRED))
                 marked = await stream.notification.get().on_alert(alert)
+                alerting_adapter.record_alert(stream, marked)  # the API's incident log
                 key = message.key
                 sender.add(
                     alerts_topic,

@@ -16,6 +16,8 @@ import abc
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from padit_stream.detectors.space import Param
+
 __all__ = ["Detector", "Observation", "Verdict"]
 
 Observation = Mapping[str, float]
@@ -45,6 +47,9 @@ class Detector(abc.ABC):
     #: Whether ``learn_one`` changes anything worth persisting (the stream skips writing
     #: the state of stateless detectors).
     stateful: ClassVar[bool] = True
+    #: Constructor arguments worth tuning and their ranges (see ``detectors.space``); empty
+    #: when there is nothing to tune.
+    search_space: ClassVar[dict[str, Param]] = {}
 
     @abc.abstractmethod
     def learn_one(self, x: Observation) -> None:

@@ -61,12 +61,13 @@ window and a later detection on an EC2 CPU file), so the range rule is kept as i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from padit_stream.detectors._stats import squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.registry import BASE_DETECTORS
+from padit_stream.detectors.space import CategoricalParam, FloatParam, IntParam, Param
 
 __all__ = ["DEFAULT_COMPONENTS", "DEFAULT_UNCALIBRATED", "CompositeDetector"]
 
@@ -120,6 +121,15 @@ class CompositeDetector(Detector):
     """
 
     name = "composite"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "calibration": CategoricalParam(_CALIBRATIONS),
+        "learning_period": IntParam(50, 1000, log=True),
+        "decay": FloatParam(0.999, 0.99999),
+        "odds_floor": FloatParam(0.05, 2.0, log=True),
+        "alarm_ratio": FloatParam(0.8, 3.0),
+        "holdoff": IntParam(0, 500),
+    }
 
     def __init__(
         self,

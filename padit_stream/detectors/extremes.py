@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from padit_stream.detectors._stats import squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.space import FloatParam, IntParam, Param
 
 __all__ = ["RangeDetector"]
 
@@ -35,6 +37,12 @@ class RangeDetector(Detector):
     """
 
     name = "range"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "tolerance": FloatParam(0.001, 0.5, log=True),
+        "decay": FloatParam(0.999, 1.0),
+        "min_periods": IntParam(8, 512, log=True),
+    }
 
     def __init__(self, tolerance: float = 0.01, decay: float = 1.0, min_periods: int = 32) -> None:
         self.tolerance = tolerance

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
 from padit_stream.detectors._stats import squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.space import FloatParam, IntParam, Param
 
 __all__ = ["NoveltyDetector"]
 
@@ -42,6 +44,12 @@ class NoveltyDetector(Detector):
     """
 
     name = "novelty"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "window": IntParam(3, 24, log=True),
+        "memory": IntParam(200, 4000, log=True),
+        "d_half": FloatParam(0.01, 1.0, log=True),
+    }
 
     def __init__(
         self, window: int = 6, memory: int = 2000, d_half: float = 0.1, min_periods: int = 100

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from padit_stream.detectors._stats import EwStats, squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.space import FloatParam, Param
 from padit_stream.detectors.statistical import scale_floor
 
 __all__ = ["SeasonalDetector", "WeeklySeasonalDetector"]
@@ -43,6 +45,14 @@ class SeasonalDetector(Detector):
     """
 
     name = "seasonal"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "alpha_bin": FloatParam(0.05, 0.8),
+        "alpha": FloatParam(0.0005, 0.02, log=True),
+        "z_half": FloatParam(2.0, 20.0, log=True),
+        "min_explained": FloatParam(0.0, 0.9),
+        "clip": FloatParam(0.0, 10.0),
+    }
 
     def __init__(
         self,

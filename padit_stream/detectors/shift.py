@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import ClassVar
 
 from padit_stream.detectors._stats import RollingRobust, squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.space import CategoricalParam, FloatParam, IntParam, Param
 from padit_stream.detectors.statistical import scale_floor
 
 __all__ = ["LevelShiftDetector", "VarianceShiftDetector"]
@@ -38,6 +40,13 @@ class LevelShiftDetector(Detector):
     """
 
     name = "level_shift"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "short": IntParam(3, 48, log=True),
+        "long": IntParam(100, 5000, log=True),
+        "z_half": FloatParam(1.0, 16.0, log=True),
+        "center": CategoricalParam(("median", "mean")),
+    }
 
     def __init__(
         self,
@@ -138,6 +147,12 @@ class VarianceShiftDetector(Detector):
     """
 
     name = "variance_shift"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "short": IntParam(4, 64, log=True),
+        "alpha": FloatParam(0.0005, 0.05, log=True),
+        "ratio_half": FloatParam(1.5, 10.0, log=True),
+    }
 
     def __init__(
         self,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
 from padit_stream.detectors._stats import squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.space import FloatParam, IntParam, Param
 
 __all__ = ["SpectralResidualDetector"]
 
@@ -50,6 +52,13 @@ class SpectralResidualDetector(Detector):
     """
 
     name = "spectral_residual"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "window": IntParam(16, 256, log=True),
+        "avg": IntParam(1, 9),
+        "score_window": IntParam(5, 100, log=True),
+        "ratio_half": FloatParam(0.5, 20.0, log=True),
+    }
 
     def __init__(
         self,

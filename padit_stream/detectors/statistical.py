@@ -8,10 +8,11 @@ a threshold sweep can still rank large deviations.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from padit_stream.detectors._stats import EwStats, RollingRobust, squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.space import FloatParam, IntParam, Param
 
 __all__ = ["CusumDetector", "EwmaDetector", "RobustZScoreDetector", "scale_floor"]
 
@@ -42,6 +43,12 @@ class RobustZScoreDetector(Detector):
     """
 
     name = "robust_z"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "window": IntParam(100, 5000, log=True),
+        "min_periods": IntParam(8, 256, log=True),
+        "z_half": FloatParam(2.0, 20.0, log=True),
+    }
 
     def __init__(
         self, window: int = 1000, refresh: int = 16, min_periods: int = 32, z_half: float = 6.0
@@ -105,6 +112,12 @@ class EwmaDetector(Detector):
     """
 
     name = "ewma"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "lam": FloatParam(0.02, 0.5, log=True),
+        "alpha": FloatParam(0.001, 0.1, log=True),
+        "z_half": FloatParam(2.0, 20.0, log=True),
+    }
 
     def __init__(
         self, lam: float = 0.2, alpha: float = 0.01, min_periods: int = 32, z_half: float = 6.0
@@ -170,6 +183,12 @@ class CusumDetector(Detector):
     """
 
     name = "cusum"
+    #: Tunable arguments and their ranges (``padit tune`` searches these).
+    search_space: ClassVar[dict[str, Param]] = {
+        "k": FloatParam(0.1, 2.0),
+        "h": FloatParam(2.0, 30.0, log=True),
+        "alpha": FloatParam(0.001, 0.1, log=True),
+    }
 
     def __init__(
         self, k: float = 0.5, h: float = 8.0, alpha: float = 0.01, min_periods: int = 32

@@ -84,10 +84,10 @@ async def test_webhook_and_silences_across_a_restart(kafka_bootstrap: str, tmp_p
             "comment": "maintenance on du-b",
         }
         async with httpx.AsyncClient(timeout=10) as client:
-            denied = await client.post(f"{worker.url}/silences", json=silence)
-            assert denied.status_code == 403
+            denied = await client.post(f"{worker.url}/api/v1/silences", json=silence)
+            assert denied.status_code == 401
             made = await client.post(
-                f"{worker.url}/silences", json=silence,
+                f"{worker.url}/api/v1/silences", json=silence,
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )  # fmt: skip
             assert made.status_code == 201, made.text
@@ -98,7 +98,12 @@ async def test_webhook_and_silences_across_a_restart(kafka_bootstrap: str, tmp_p
         second = stream.worker("second")
         second.wait_ready()
         async with httpx.AsyncClient(timeout=10) as client:
-            listed = (await client.get(f"{second.url}/silences")).json()["silences"]
+            listed = (
+                await client.get(
+                    f"{second.url}/api/v1/silences",
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                )
+            ).json()["items"]
         assert [s["id"] for s in listed] == [silence_id]
         assert listed[0]["status"] == "active"
 

@@ -11,8 +11,25 @@ import pytest
 import padit_stream
 
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
-PACKAGES = ["core", "schema", "detectors", "alerting", "evaluation", "stages"]
-MODULES_ALSO = ["padit_stream.deadletter", "padit_stream.worker"]
+PACKAGES = ["core", "schema", "detectors", "alerting", "evaluation", "stages", "tuning"]
+MODULES_ALSO = [
+    "padit_stream.deadletter",
+    "padit_stream.feedback",
+    "padit_stream.worker",
+    *(
+        f"padit_stream.api.{m}"
+        for m in (
+            "auth",
+            "errors",
+            "feedback",
+            "query",
+            "series_state",
+            "silences",
+            "status",
+            "times",
+        )
+    ),
+]
 SKIP = ("padit_stream.alerting.notify", "padit_stream.alerting.stage")
 # Pure modules inside a skipped package.
 PURE_IN_SKIPPED = ("padit_stream.alerting.notify.stats",)
