@@ -99,6 +99,7 @@ def test_detection_keeps_the_highest_score_per_minute_and_the_detector() -> None
     by_minute: dict[int, list[float]] = {}
     for i, score in enumerate(scores):
         by_minute.setdefault(int((T0 + 3 * i) // 60), []).append(score)
+    assert len(by_minute) == 2
     assert {b.number: b.max for b in found} == {m: max(v) for m, v in by_minute.items()}
     assert orjson.loads(state.tag)["detector"] == EwmaDetector().name
     assert state.last_value == scores[-1]
