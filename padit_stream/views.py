@@ -18,7 +18,7 @@ from faust.web import Request, Response, View
 
 from padit_stream import api
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
-from padit_stream.core.wire import metric_key, partition_for_key
+from padit_stream.schema import metric_key, partition_for_key
 from padit_stream.stream import Stream
 
 __all__ = [

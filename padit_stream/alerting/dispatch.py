@@ -26,11 +26,11 @@ from typing import Any
 import orjson
 
 from padit_stream.alerting.config import AlertingConfig
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.nflog import NflogEntry, NotificationLog, notified_mark
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.route import GroupTarget, Router
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["Dispatcher", "GroupState", "MuteFn", "Row", "add_alert"]
 

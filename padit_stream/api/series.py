@@ -19,7 +19,7 @@ from padit_stream.api.errors import ApiError
 from padit_stream.api.query import encode_cursor
 from padit_stream.api.series_state import STATES, SeriesFilter, detail, list_series
 from padit_stream.core.history import VALUES, meta_prefix
-from padit_stream.core.wire import metric_key, partition_for_key
+from padit_stream.schema import metric_key, partition_for_key
 
 __all__ = ["SeriesListView", "SeriesView"]
 

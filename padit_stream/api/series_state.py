@@ -28,7 +28,7 @@ from padit_stream.core.history import (
     read_buckets,
     summary,
 )
-from padit_stream.core.wire import parse_metric_key
+from padit_stream.schema import parse_metric_key
 
 __all__ = ["SeriesFilter", "classify", "detail", "list_series", "merge_history"]
 

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 
 from padit_stream.alerting.config import AlertingConfig
-from padit_stream.alerting.model import Alert, fingerprint
 from padit_stream.alerting.stage import NotificationStage
+from padit_stream.schema import Alert, fingerprint
 
 __all__ = ["AlertingFigures", "bench_alerting", "main"]
 

@@ -11,16 +11,16 @@ from typing import Any
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import TimeBounds
 from padit_stream.core.history import HistoryState
-from padit_stream.core.records import encode_features
 from padit_stream.core.series import SeriesState
-from padit_stream.core.wire import (
+from padit_stream.errors import DecodeError, LateSampleError, RecordTooLargeError
+from padit_stream.schema import (
     DEFAULT_LIMITS,
     DecodeLimits,
     decode_metric,
+    encode_features,
     metric_key,
     partition_for_key,
 )
-from padit_stream.errors import DecodeError, LateSampleError, RecordTooLargeError
 from padit_stream.stages import Emit, internal_error
 
 __all__ = ["Ingest"]

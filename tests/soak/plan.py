@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 
 __all__ = [
     "FAULT_KINDS",

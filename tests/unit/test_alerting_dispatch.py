@@ -9,11 +9,11 @@ import pytest
 from padit_stream.alerting.config import AlertingConfig, RouteConfig
 from padit_stream.alerting.dispatch import Dispatcher, GroupState
 from padit_stream.alerting.inhibit import Inhibitor
-from padit_stream.alerting.model import Alert, fingerprint
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.route import Router
 from padit_stream.alerting.silence import SilenceStore
+from padit_stream.schema import Alert, fingerprint
 
 
 def make_alert(

@@ -7,10 +7,10 @@ import pytest
 from padit_stream.alerting.config import InhibitRuleConfig, LifecycleConfig
 from padit_stream.alerting.inhibit import Inhibitor
 from padit_stream.alerting.lifecycle import AlertEngine
-from padit_stream.alerting.model import Anomaly, MuteStatus
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.silence import SilenceStore
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Anomaly, MuteStatus
 
 CRITICAL_MUTES_WARNING = InhibitRuleConfig(
     source_matchers=['severity="critical"'],

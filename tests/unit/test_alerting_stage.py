@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 
 from padit_stream.alerting.config import AlertingConfig
-from padit_stream.alerting.model import Alert, fingerprint
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.notify.base import Notifier
 from padit_stream.alerting.notify.delivery import Delivery
 from padit_stream.alerting.stage import NotificationStage
+from padit_stream.schema import Alert, fingerprint
 
 HOUR = 3600.0
 

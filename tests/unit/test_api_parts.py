@@ -10,8 +10,8 @@ from padit_stream.api.query import Params, decode_cursor, encode_cursor, parse_m
 from padit_stream.api.series_state import SeriesFilter, list_series, merge_history
 from padit_stream.api.times import format_time, parse_time
 from padit_stream.core.history import SCORES, VALUES, HistoryConfig, HistoryState, meta_key
-from padit_stream.core.wire import metric_key
 from padit_stream.errors import ConfigError
+from padit_stream.schema import metric_key
 from tests.unit.changelog import Rows
 
 

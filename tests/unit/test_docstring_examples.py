@@ -11,7 +11,7 @@ import pytest
 import padit_stream
 
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
-PACKAGES = ["core", "detectors", "alerting", "evaluation", "stages"]
+PACKAGES = ["core", "schema", "detectors", "alerting", "evaluation", "stages"]
 MODULES_ALSO = [
     "padit_stream.deadletter",
     "padit_stream.worker",
@@ -41,6 +41,7 @@ MODULES = _modules()
 
 def test_the_pure_packages_are_found() -> None:
     assert "padit_stream.core.cache" in MODULES
+    assert "padit_stream.schema.alert" in MODULES
     assert "padit_stream.detectors.composite" in MODULES
     for name in ("route", "dispatch", "inhibit", "silence", "mute", "nflog", "notify.stats"):
         assert f"padit_stream.alerting.{name}" in MODULES

@@ -15,7 +15,7 @@ from padit_stream.core.history import (
     HistoryState,
     read_buckets,
 )
-from padit_stream.core.wire import metric_key
+from padit_stream.schema import metric_key
 from tests.unit.changelog import Rows
 
 KEY = metric_key("du-1", "latency_ms")

@@ -8,8 +8,8 @@ import pytest
 
 from padit_stream.core.clock import TimeBounds
 from padit_stream.core.series import SeriesConfig
-from padit_stream.core.wire import DecodeLimits, decode_metric
 from padit_stream.errors import DecodeError
+from padit_stream.schema import DecodeLimits, decode_metric
 from tests.soak.plan import (
     FAULT_KINDS,
     SAMPLES_PER_SERIES,

@@ -9,11 +9,10 @@ from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import TimeBounds
 from padit_stream.core.features import FeatureSet
 from padit_stream.core.history import SCORES, VALUES, HistoryConfig, HistoryState, read_buckets
-from padit_stream.core.records import encode_features
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.core.wire import DecodeLimits, encode_metric, metric_key
 from padit_stream.detectors import Detector, EwmaDetector
 from padit_stream.detectors.persist import PersistedDetector
+from padit_stream.schema import DecodeLimits, encode_features, encode_metric, metric_key
 from padit_stream.stages.detect import Detect
 from padit_stream.stages.ingest import Ingest
 from tests.unit.stream_fakes import FakeEmit, Record, TableRows

@@ -10,7 +10,7 @@ import pytest
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import TimeBounds
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.core.wire import DecodeLimits, encode_metric, metric_key, partition_for_key
+from padit_stream.schema import DecodeLimits, encode_metric, metric_key, partition_for_key
 from padit_stream.stages.ingest import Ingest
 from tests.unit.stream_fakes import FakeEmit, Record, TableRows
 
