@@ -15,15 +15,14 @@ import orjson
 
 from padit_stream.alerting.matchers import Matcher, matches_all
 from padit_stream.api.times import format_time
+from padit_stream.core.alert_intervals import decode_intervals, intervals_key
 from padit_stream.core.history import (
     SCORES,
     VALUES,
     Bucket,
     HistoryConfig,
     Summary,
-    decode_intervals,
     decode_labels,
-    intervals_key,
     labels_key,
     meta_key,
     read_buckets,

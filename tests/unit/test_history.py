@@ -7,14 +7,12 @@ import struct
 
 import pytest
 
+from padit_stream.core.alert_intervals import Interval, decode_intervals, merge_intervals
 from padit_stream.core.history import (
     SCORES,
     VALUES,
     HistoryConfig,
     HistoryState,
-    Interval,
-    decode_intervals,
-    merge_intervals,
     read_buckets,
 )
 from padit_stream.schema import metric_key
