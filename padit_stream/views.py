@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from faust.web import Request, Response, View
 
+from padit_stream import webui
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
 from padit_stream.core.wire import metric_key, partition_for_key
@@ -246,3 +247,4 @@ def register(stream: Stream) -> None:
     page("/silences")(SilencesView)
     page("/silences/{silence_id}")(SilenceView)
     page("/alerts/delivery")(DeliveryView)
+    webui.register(stream)
