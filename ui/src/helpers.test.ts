@@ -5,7 +5,7 @@ import { groupAlerts } from "./alertGroups";
 import { alertBands, anomalyMarks, historyColumns } from "./chartData";
 import { parseHash, href } from "./hooks";
 import { filterSeries, sortSeries, summariseSources, visibleRange } from "./seriesList";
-import { totalLag } from "./statusInfo";
+import { summariseStatus, throughput, totalLag } from "./statusInfo";
 
 function series(source_id: string, metric_name: string, state: string, last_score: number | null): SeriesItem {
   return { source_id, metric_name, labels: { site: source_id.startsWith("du") ? "ran" : "core" }, last_value: 1, last_time: null, last_score, state, detector: "threshold", alert_state: null };
@@ -111,9 +111,22 @@ describe("routing and errors", () => {
     expect(errorFromBody(403, null, "403 Forbidden").isAuth).toBe(true);
   });
 
-  it("sums lag however the status nests it", () => {
-    expect(totalLag([{ partition: 0, lag: 3 }, { partition: 1, lag: 4 }])).toBe(7);
-    expect(totalLag({ "padit.metrics.v1": { "0": 2, "1": 5 } })).toBe(7);
-    expect(totalLag(null)).toBeNull();
+  it("sums the lag rows and derives throughput from the metrics topic's committed offsets", () => {
+    const status = {
+      members: ["http://127.0.0.1:1", "http://127.0.0.1:2"],
+      config: { topics: { partitions: 4 } },
+      consumer_lag: [
+        { topic: "padit.metrics.v1", partition: 0, lag: 3, committed_offset: 100 },
+        { topic: "padit.metrics.v1", partition: 1, lag: null, committed_offset: 50 },
+        { topic: "padit.features.v1", partition: 0, lag: 4, committed_offset: 9000 },
+      ],
+    };
+    const s = summariseStatus(status);
+    expect([s.members.length, s.partitions, s.lag, s.committed]).toEqual([2, 4, 7, 150]);
+    expect(totalLag([])).toBeNull();
+    expect(throughput({ at: 10, committed: 150 }, { at: 15, committed: 400 })).toBe(50);
+    expect(throughput(undefined, { at: 15, committed: 400 })).toBeNull();
+    // A restarted consumer group starts over: no negative rate.
+    expect(throughput({ at: 10, committed: 400 }, { at: 15, committed: 0 })).toBeNull();
   });
 });

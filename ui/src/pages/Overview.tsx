@@ -1,11 +1,12 @@
 // Overview: firing alerts by severity, each source's worst state, cluster throughput and lag.
 
+import { useEffect, useRef, useState } from "react";
 import { allSeries, api } from "../api";
 import { Empty, ErrorBox, Loading, SeverityBadge, StateBadge, Updated } from "../components/Status";
 import { compareSeverity, formatValue } from "../format";
 import { href, usePoll } from "../hooks";
 import { summariseSources } from "../seriesList";
-import { summariseStatus } from "../statusInfo";
+import { summariseStatus, throughput, type Sample } from "../statusInfo";
 
 export function Overview() {
   const alerts = usePoll(() => api.alerts({ status: "firing" }), []);
@@ -20,6 +21,15 @@ export function Overview() {
   const severities = [...bySeverity.keys()].sort(compareSeverity);
   const sources = summariseSources(series.data ?? []);
   const st = summariseStatus(status.data);
+  // Throughput is the growth of the metrics topic's committed offsets between two polls.
+  const last = useRef<Sample>();
+  const [rate, setRate] = useState<number | null>(null);
+  useEffect(() => {
+    if (st.committed === null || !status.updatedAt) return;
+    const curr = { at: status.updatedAt / 1000, committed: st.committed };
+    setRate(throughput(last.current, curr));
+    last.current = curr;
+  }, [status.updatedAt, st.committed]);
 
   return (
     <div className="page overview">
@@ -53,11 +63,13 @@ export function Overview() {
             <dt>Workers</dt>
             <dd>{st.members.length || "—"}</dd>
             <dt>Partitions</dt>
-            <dd>{st.partitions || "—"}</dd>
+            <dd>{st.partitions ?? "—"}</dd>
             <dt>Consumer lag</dt>
             <dd data-testid="lag">{st.lag === null ? "—" : `${formatValue(st.lag)} records`}</dd>
             <dt>Throughput</dt>
-            <dd>{st.throughput === null ? "—" : `${formatValue(st.throughput)} records/s`}</dd>
+            <dd data-testid="throughput">
+              {rate === null ? "measuring…" : `${formatValue(rate)} records/s`}
+            </dd>
           </dl>
         </section>
       </div>

@@ -20,24 +20,40 @@ export function thresholdOf(detail: SeriesDetail | undefined, status: Record<str
   return typeof fromConfig === "number" ? fromConfig : DEFAULT_THRESHOLD;
 }
 
+function ValueText({ value }: { value: unknown }) {
+  if (typeof value === "number") return <>{formatValue(value)}</>;
+  if (typeof value === "string") return <>{/^\d{4}-\d\d-\d\dT/.test(value) ? formatTime(value) : value}</>;
+  if (value === null || value === undefined) return <>—</>;
+  if (typeof value === "object" && !Array.isArray(value)) return <KeyValues doc={value as Record<string, unknown>} />;
+  return <code>{JSON.stringify(value)}</code>;
+}
+
+function KeyValues({ doc }: { doc: Record<string, unknown> }) {
+  return (
+    <dl className="kv">
+      {Object.entries(doc).map(([k, v]) => (
+        <div key={k} className="kv-row">
+          <dt>{k}</dt>
+          <dd>
+            <ValueText value={v} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 function Explanation({ value }: { value: unknown }) {
-  if (value === null || value === undefined || value === "") {
-    return <Empty>The detector gave no explanation for its last score.</Empty>;
+  const doc = value as { score?: unknown; evidence?: unknown } | null;
+  if (value === null || value === undefined || value === "" || (typeof doc === "object" && doc?.score == null)) {
+    return <Empty>The detector has not scored this series yet; its explanation appears after the first evaluation.</Empty>;
   }
   if (typeof value === "string") return <p className="explanation">{value}</p>;
-  if (typeof value === "object" && !Array.isArray(value)) {
-    return (
-      <dl className="kv explanation">
-        {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
-          <div key={k} className="kv-row">
-            <dt>{k}</dt>
-            <dd>{typeof v === "number" ? formatValue(v) : typeof v === "string" ? v : JSON.stringify(v)}</dd>
-          </div>
-        ))}
-      </dl>
-    );
-  }
-  return <pre className="explanation">{JSON.stringify(value, null, 2)}</pre>;
+  return (
+    <div className="explanation">
+      <ValueText value={value} />
+    </div>
+  );
 }
 
 export function SeriesPage({ source, metric }: { source: string; metric: string }) {
@@ -46,7 +62,7 @@ export function SeriesPage({ source, metric }: { source: string; metric: string 
   const d = detail.data;
   const threshold = thresholdOf(d, status.data);
   const marks = d ? anomalyMarks(d.history, threshold) : [];
-  const unit = typeof d?.window?.unit === "string" ? d.window.unit : metric;
+  const unit = metric;
 
   return (
     <div className="page series-page">
@@ -106,6 +122,7 @@ export function SeriesPage({ source, metric }: { source: string; metric: string 
             </section>
             <section className="card" aria-label="Window features">
               <h2>Window features</h2>
+              {d.window && <KeyValues doc={d.window} />}
               {d.features ? (
                 <dl className="kv features">
                   {Object.entries(d.features).map(([k, v]) => (
