@@ -53,10 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("worker", "agents", "tables", "send", "model", "models"):
         from padit_stream.app import create_app
+        from padit_stream.errors import ConfigError
         from padit_stream.settings import load_settings
 
         sys.argv = ["padit", *args]
-        create_app(load_settings()).main()
+        try:
+            app = create_app(load_settings())
+        except ConfigError as exc:
+            sys.stderr.write(f"padit: {exc}\n")
+            return 2
+        app.main()
         return 0
     if args[0] == "eval":
         from padit_stream.evaluation.cli import main as eval_main

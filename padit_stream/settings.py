@@ -36,6 +36,7 @@ from padit_stream.security import KafkaSecurity
 __all__ = [
     "AppSettings",
     "DetectionSettings",
+    "HistorySettings",
     "LimitsSettings",
     "Settings",
     "TopicSettings",
@@ -67,6 +68,9 @@ class AppSettings(_Strict):
     # Name of the environment variable holding the token that state-changing web API calls
     # (silences) must present as "Authorization: Bearer <token>".
     api_token_env: str = "PADIT_API_TOKEN"
+    # Name of the environment variable holding a separate token for changes (POST, DELETE);
+    # when it is unset, the read token (api_token_env) allows changes too.
+    api_write_token_env: str = "PADIT_API_WRITE_TOKEN"
     # After SIGTERM or a crash the worker exits within this many seconds, flushing what it
     # can: a shutdown stuck on a broker or a hung component must not leave a zombie that a
     # liveness probe keeps in service.
@@ -143,6 +147,20 @@ class DetectionSettings(DetectionConfig):
     cached_detectors: int = Field(5_000, ge=1)
 
 
+class HistorySettings(_Strict):
+    """Per-series history the API serves (values and scores per bucket, alert intervals)."""
+
+    retention_sec: float = Field(86_400.0, gt=0, le=31 * 86_400)
+    step_sec: float = Field(60.0, ge=1)
+    # Buckets per stored chunk row: a row is rewritten each time one of its buckets closes.
+    chunk_buckets: int = Field(16, ge=1, le=1024)
+    # Decoded histories a worker keeps in memory per kind (values, scores); the others are
+    # read back from RocksDB when next needed.
+    cached: int = Field(10_000, ge=1)
+    # A series that received nothing for this long (wall clock) is "stale" in the API.
+    stale_after_sec: float = Field(300.0, gt=0)
+
+
 class Settings(_Strict):
     """Everything the stream job reads from ``config/padit.yaml``."""
 
@@ -152,6 +170,7 @@ class Settings(_Strict):
     limits: LimitsSettings = LimitsSettings()
     detection: DetectionSettings = DetectionSettings()
     alerting: AlertingConfig = AlertingConfig()
+    history: HistorySettings = HistorySettings()
     # TLS/SASL of every Kafka client of the worker (see padit_stream.security).
     kafka: KafkaSecurity = KafkaSecurity()
 
@@ -171,6 +190,9 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PADIT_MAX_FUTURE_SEC": ("window", "max_future_sec"),
     "PADIT_SHUTDOWN_TIMEOUT_SEC": ("app", "shutdown_timeout_sec"),
     "PADIT_STALL_TIMEOUT_SEC": ("app", "stall_timeout_sec"),
+    "PADIT_HISTORY_RETENTION_SEC": ("history", "retention_sec"),
+    "PADIT_HISTORY_STEP_SEC": ("history", "step_sec"),
+    "PADIT_STALE_AFTER_SEC": ("history", "stale_after_sec"),
     # PADIT_KAFKA_SECURITY_PROTOCOL, PADIT_KAFKA_CA_FILE, ... -> kafka.protocol, kafka.ca_file
     **{var: ("kafka", field) for var, field in _KAFKA_ENV_VARS.items()},
 }

@@ -40,6 +40,16 @@ class RowStore:
         """Rows of one partition whose key starts with ``prefix``."""
         return [(k, v) for k, v in self._db(partition).items() if k.startswith(prefix)]
 
+    def scan(self, partition: int, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Rows of one partition whose key starts with ``prefix``, seeking to it (RocksDB
+        keeps keys sorted, so this reads only those rows)."""
+        out = []
+        for k, v in self._db(partition).items(from_key=prefix):
+            if not k.startswith(prefix):
+                break
+            out.append((k, v))
+        return out
+
     def write(self, partition: int, rows: Iterable[tuple[bytes, bytes | None]]) -> int:
         """Apply rows (``None`` deletes) locally and queue them for the changelog.
 

@@ -9,6 +9,7 @@ need from the :class:`Stream`; nothing is wired at import time.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from padit_stream.alerting import AlertEngine, AlertState
 from padit_stream.alerting.stage import NotificationStage
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import EventClocks, TimeBounds
+from padit_stream.core.history import SCORES, VALUES, HistoryConfig, HistoryState
 from padit_stream.core.records import FEATURES_FIELDS, decode_record, features_observation
 from padit_stream.core.series import SeriesConfig, SeriesState
 from padit_stream.core.wire import DecodeLimits, parse_metric_key
@@ -73,6 +75,9 @@ class Stream:
     detectors: StateCache[RowStore, PersistedDetector[Detector]]
     alert_states: StateCache[RowStore, AlertState | None]
     notify_store: RowStore
+    history: StateCache[RowStore, HistoryState]
+    score_history: StateCache[RowStore, HistoryState]
+    history_config: HistoryConfig
     notification: NotificationHolder
     ingest: Ingest
     detect: Detect
@@ -83,6 +88,8 @@ class Stream:
         """Partitions moved or were recovered: drop decoded state (RocksDB changed behind it)."""
         self.windows.clear()
         self.detectors.clear()
+        self.history.clear()
+        self.score_history.clear()
         self.lifecycle.forget()
 
 
@@ -138,6 +145,25 @@ def build(app: Any, settings: Settings) -> Stream:
         RowStore(tables.alert_states, sender), load_alert_state
     )
     notify_store = RowStore(tables.notify, sender)
+    h = settings.history
+    history_config = HistoryConfig(
+        retention=h.retention_sec,
+        step=h.step_sec,
+        chunk_buckets=h.chunk_buckets,
+        # Every sample the window accepts (at most allowed_lateness late) finds its bucket open.
+        open_buckets=math.ceil(w.allowed_lateness_sec / h.step_sec) + 1,
+    )
+    history_rows = RowStore(tables.history, sender)
+
+    def history_cache(kind: bytes) -> StateCache[RowStore, HistoryState]:
+        return StateCache(
+            history_rows,
+            lambda key, get: HistoryState.load(key, history_config, kind, get),
+            max_items=h.cached,
+        )
+
+    history = history_cache(VALUES)
+    score_history = history_cache(SCORES)
     return Stream(
         settings=settings,
         app=app,
@@ -148,6 +174,9 @@ def build(app: Any, settings: Settings) -> Stream:
         detectors=detectors,
         alert_states=alert_states,
         notify_store=notify_store,
+        history=history,
+        score_history=score_history,
+        history_config=history_config,
         notification=NotificationHolder(lambda: NotificationStage(settings.alerting, notify_store)),
         ingest=Ingest(
             windows,
@@ -163,12 +192,14 @@ def build(app: Any, settings: Settings) -> Stream:
                 max_labels=limits.max_labels,
                 max_label_chars=limits.max_label_chars,
             ),
+            history=history,
         ),
         detect=Detect(
             detectors,
             sender,
             anomalies_topic=topics.anomalies.get_topic_name(),
             threshold=settings.detection.anomaly_threshold,
+            history=score_history,
         ),
         lifecycle=AlertLifecycle(
             alert_states,
@@ -176,6 +207,8 @@ def build(app: Any, settings: Settings) -> Stream:
             sender,
             events_topic=topics.alert_events.get_topic_name(),
             clocks=EventClocks(bounds),
+            intervals=history_rows,
+            intervals_retention=h.retention_sec,
         ),
         bounds=bounds,
     )

@@ -18,9 +18,10 @@ class Tables:
     detectors: Any
     alert_states: Any
     notify: Any
+    history: Any
 
     def all(self) -> list[Any]:
-        return [self.windows, self.detectors, self.alert_states, self.notify]
+        return [self.windows, self.detectors, self.alert_states, self.notify, self.history]
 
 
 def create_tables(app: Any, settings: Settings) -> Tables:
@@ -48,5 +49,9 @@ def create_tables(app: Any, settings: Settings) -> Tables:
             "alert-notify",
             "Notification stage: groups, silences and the outbox of undelivered notifications.",
             parts=1,
+        ),
+        history=table(
+            "history",
+            "Per-series history for the API: per-minute values and scores, labels, alerts.",
         ),
     )

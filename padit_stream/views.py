@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from faust.web import Request, Response, View
 
-from padit_stream import webui
+from padit_stream import api, webui
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
 from padit_stream.core.wire import metric_key, partition_for_key
@@ -238,7 +238,8 @@ class DeliveryView(View):
 
 
 def register(stream: Stream) -> None:
-    """Add the web views to ``stream.app``."""
+    """Add the web views and the operator API (:mod:`padit_stream.api`) to ``stream.app``."""
+    api.register(stream)
     page = stream.app.page
     page("/health")(HealthView)
     page("/ready")(ReadyView)

@@ -8,6 +8,7 @@ import platform
 import sys
 
 from padit_stream.bench.detectors import bench_detector_changelog, bench_detectors
+from padit_stream.bench.history import bench_history
 from padit_stream.bench.window import bench_changelog, bench_window
 
 
@@ -43,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         one, json_value = bench_changelog(size, batch=1)
         ten, _ = bench_changelog(size, batch=10)
         _out(f"{size:>8} {one:>8.1f} {ten:>9.1f} {json_value:>11.0f}")
+    _out()
+    _out("history for the API (per-minute min/mean/max and max score, 24 h kept): stored bytes")
+    _out("per series once full, changelog bytes per metric and per evaluation (one a minute)")
+    _out(f"{'every':>8} {'per series':>11} {'per metric':>11} {'per eval':>9} {'µs/metric':>10}")
+    for interval in (1.0, 10.0, 60.0):
+        h = bench_history(interval)
+        _out(f"{h.interval:>7.0f}s {h.bytes_per_series:>11,d} {h.changelog_per_metric:>11.1f} "
+             f"{h.changelog_per_evaluation:>9.1f} {h.us_per_metric:>10.2f}")  # fmt: skip
     _out()
     _out("detectors: µs per metric (median; the stream calls explain_one + learn_one) and")
     _out("the bytes of its state once trained (one snapshot, written every 64 evaluations)")

@@ -23,6 +23,7 @@ import orjson
 from padit_stream.alerting import Alert, AlertEngine, AlertState, Anomaly
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import EventClocks
+from padit_stream.core.history import Interval, intervals_key, merge_intervals
 from padit_stream.core.records import decode_record
 from padit_stream.core.wire import metric_key
 from padit_stream.errors import DecodeError
@@ -53,6 +54,8 @@ class AlertLifecycle:
         events_topic: name of the (one-partition) alert-events topic.
         clocks: event time per partition.
         wall: the worker's clock, which bounds the event clocks.
+        intervals: rows (the history table) where each series' recent alert intervals are
+            kept for the API, for ``intervals_retention`` seconds (``None``: not kept).
     """
 
     states: StateCache[Any, AlertState | None]
@@ -61,6 +64,8 @@ class AlertLifecycle:
     events_topic: str
     clocks: EventClocks
     wall: Callable[[], float] = time.time
+    intervals: Any = None
+    intervals_retention: float = 86_400.0
     #: partition -> fingerprints whose state is not inactive (see the module docstring).
     active: dict[int, set[bytes]] = field(default_factory=dict, init=False)
 
@@ -72,7 +77,7 @@ class AlertLifecycle:
         self.states.clear()
         self.active.clear()
 
-    def _publish(self, alerts: list[Alert]) -> None:
+    def _publish(self, partition: int, alerts: list[Alert]) -> None:
         for alert in alerts:
             self.emit.add(
                 self.events_topic,
@@ -80,6 +85,22 @@ class AlertLifecycle:
                 metric_key(alert.source_id, alert.metric_name),
                 orjson.dumps(alert.to_dict()),
             )
+        if self.intervals is not None and alerts:
+            self._record_intervals(partition, alerts)
+
+    def _record_intervals(self, partition: int, alerts: list[Alert]) -> None:
+        by_series: dict[bytes, list[Interval]] = {}
+        for a in alerts:
+            ends = a.ends_at if a.status == "resolved" else None
+            by_series.setdefault(metric_key(a.source_id, a.metric_name), []).append(
+                Interval(a.alert_id, a.starts_at, ends, a.severity)
+            )
+        rows: list[tuple[bytes, bytes | None]] = []
+        for series, changes in by_series.items():
+            key = intervals_key(series)
+            old = self.intervals.get(partition, key)
+            rows.append((key, merge_intervals(old, changes, self.intervals_retention)))
+        self.intervals.write(partition, rows)
 
     def __call__(self, partition: int, records: Sequence[Any]) -> None:
         touched: dict[bytes, AlertState] = {}
@@ -102,7 +123,7 @@ class AlertLifecycle:
                             active.discard(key)
                         else:
                             active.add(key)
-                self._publish(alerts)
+                self._publish(partition, alerts)
             except DecodeError as exc:
                 self.emit.dead_letter(record, exc.reason, STAGE)
             except Exception as exc:  # a bug must cost one record, not the worker
@@ -166,7 +187,7 @@ class AlertLifecycle:
                 phase = state.phase
                 state, alerts = self.engine.on_tick(state, now)
                 if alerts or state.phase != phase:
-                    self._publish(alerts)
+                    self._publish(partition, alerts)
                     published += len(alerts)
                     self.states.put(partition, key, state)
                     rows.append((key, state.encode()))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from padit_stream.core.cache import StateCache
+from padit_stream.core.history import HistoryState
 from padit_stream.core.records import (
     FEATURES_FIELDS,
     decode_record,
@@ -44,15 +48,22 @@ class Detect:
         emit: where anomalies and dead letters go.
         anomalies_topic: name of the anomalies topic.
         threshold: an evaluation is an anomaly when its score is above this.
+        history: each series' per-minute score history (``None``: not kept); its tag holds
+            the detector's name and the latest evidence.
+        wall: the worker's clock (read once per slice).
     """
 
     detectors: StateCache[Any, PersistedDetector[Detector]]
     emit: Emit
     anomalies_topic: str
     threshold: float = 0.5
+    history: StateCache[Any, HistoryState] | None = None
+    wall: Callable[[], float] = time.time
 
     def reset(self, partition: int) -> None:
         self.detectors.drop_partition(partition)
+        if self.history is not None:
+            self.history.drop_partition(partition)
 
     def __call__(self, partition: int, records: Sequence[Any]) -> None:
         emit = self.emit
@@ -61,6 +72,9 @@ class Detect:
         anomalies = self.anomalies_topic
         threshold = self.threshold
         touched: dict[bytes, PersistedDetector[Detector]] = {}
+        history = self.history
+        histories: dict[bytes, HistoryState] = {}
+        wall = self.wall()
         for i, record in enumerate(records):
             try:
                 doc = decode_record(record.value, FEATURES_FIELDS)
@@ -78,6 +92,10 @@ class Detect:
                     touched[key] = state
                 score = verdict.score
                 is_anomaly, confidence = decide(score, threshold)
+                if history is not None:
+                    h = histories[key] = history.get(partition, key)
+                    tag = {"detector": detector.name, "evidence": verdict.evidence}
+                    h.add(doc["window_end"], score, wall, tag=orjson.dumps(tag))
                 add(
                     anomalies,
                     partition,
@@ -98,11 +116,21 @@ class Detect:
             except Exception as exc:  # a bug must cost one record, not the worker
                 emit.dead_letter(record, internal_error(exc), STAGE)
                 self._recover(partition, record.key, records[:i], touched)
+                if history is not None:
+                    history.drop(record.key)  # its unwritten scores are read back
+                    histories.pop(record.key, None)
         rows: list[Row] = []
         for state in touched.values():
             rows += state.flush()
         if rows:
             self.detectors.rows.write(partition, rows)
+        if history is not None and histories:
+            hrows: list[Row] = []
+            for h in histories.values():
+                hrows += h.flush()
+            if hrows:
+                history.rows.write(partition, hrows)
+            history.trim()  # written: what leaves memory is read back from the rows
         self.checkpoint_evicted()
 
     def _recover(

@@ -9,6 +9,7 @@ from typing import Any
 
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import TimeBounds
+from padit_stream.core.history import HistoryState
 from padit_stream.core.records import encode_features
 from padit_stream.core.series import SeriesState
 from padit_stream.core.wire import (
@@ -45,6 +46,7 @@ class Ingest:
         rewind_after: consecutive late samples after which a series' window restarts.
         limits: what one metric record may hold.
         wall: the worker's clock (read once per slice).
+        history: each series' per-minute value history (``None``: not kept).
     """
 
     windows: StateCache[Any, SeriesState]
@@ -56,12 +58,15 @@ class Ingest:
     rewind_after: int = 10
     limits: DecodeLimits = DEFAULT_LIMITS
     wall: Callable[[], float] = time.time
+    history: StateCache[Any, HistoryState] | None = None
     #: Series restarted because their clock went back (for the logs and tests).
     rewinds: int = field(default=0, init=False)
 
     def reset(self, partition: int) -> None:
         """Forget decoded state of ``partition``: it is read back from RocksDB."""
         self.windows.drop_partition(partition)
+        if self.history is not None:
+            self.history.drop_partition(partition)
 
     def __call__(self, partition: int, records: Sequence[Any]) -> None:
         emit = self.emit
@@ -72,6 +77,8 @@ class Ingest:
         wall = self.wall()
         floor, ceiling = self.bounds.at(wall)
         touched: dict[bytes, SeriesState] = {}
+        history = self.history
+        histories: dict[bytes, HistoryState] = {}
         for i, record in enumerate(records):
             try:
                 metric = decode_metric(record.value, limits)
@@ -86,6 +93,7 @@ class Ingest:
                 # The record's own key, not metric_key's: orjson's bytes keep a 4 KiB buffer
                 # each, which held in the state cache was 400 MiB at 100,000 series.
                 state = get(partition, key)
+                applied_before = state.last_offset
                 try:
                     emitted = state.add(ts, metric.value, record.offset)
                 except LateSampleError as exc:
@@ -94,8 +102,15 @@ class Ingest:
                     if self.rewind_after and state.late_run >= self.rewind_after:
                         state.rewind()
                         self.rewinds += 1
+                        if history is not None:
+                            h = histories[key] = history.get(partition, key)
+                            h.rewind()
                     continue
                 touched[key] = state
+                if history is not None and not 0 <= record.offset <= applied_before:
+                    # Applied now (not a redelivery): the history counts each sample once.
+                    h = histories[key] = history.get(partition, key)
+                    h.add(ts, metric.value, wall, labels=metric.labels)
                 if emitted is not None:
                     # Same key, same partition count: features stay in the input's partition.
                     add(
@@ -109,11 +124,23 @@ class Ingest:
             except Exception as exc:  # a bug must cost one record, not the worker
                 emit.dead_letter(record, internal_error(exc), STAGE)
                 self._recover(partition, record.key, records[:i], touched, (floor, ceiling))
+                if history is not None:
+                    # Its unwritten history is read back from the rows: samples of this
+                    # slice before the failure are not in it (the window has them).
+                    history.drop(record.key)
+                    histories.pop(record.key, None)
         rows: list[tuple[bytes, bytes | None]] = []
         for state in touched.values():
             rows += state.flush()
         if rows:
             self.windows.rows.write(partition, rows)
+        if history is not None and histories:
+            hrows: list[tuple[bytes, bytes | None]] = []
+            for h in histories.values():
+                hrows += h.flush()
+            if hrows:
+                history.rows.write(partition, hrows)
+            history.trim()  # written: what leaves memory is read back from the rows
 
     def _recover(
         self,

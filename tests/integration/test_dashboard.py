@@ -181,9 +181,9 @@ def test_anomaly_fires_then_a_silence_from_it_mutes_it_and_expiring_unmutes(
     assert f'source_id="{SPIKED}"' in matchers.splitlines()
     assert f'metric_name="{METRIC}"' in matchers.splitlines()
     # The preview lists the alert the silence would mute.
-    expect(form.get_by_test_id("silence-preview").locator(f'[data-alert-id="{alert_id}"]')).to_be_visible(
-        timeout=WAIT_MS
-    )
+    expect(
+        form.get_by_test_id("silence-preview").locator(f'[data-alert-id="{alert_id}"]')
+    ).to_be_visible(timeout=WAIT_MS)
     form.locator("input[name=created_by]").fill("dashboard test")
     form.locator("input[name=comment]").fill("muting the injected spike")
     shot(page, "04-silence-form")
