@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   compareSeverity,
+  featureText,
   formatDuration,
   formatLabels,
   formatRelative,
@@ -38,10 +39,16 @@ describe("numbers", () => {
   it("keeps about four significant digits", () => {
     expect(formatValue(12.34567)).toBe("12.35");
     expect(formatValue(123456)).toBe("123,456");
-    expect(formatValue(0.0001234)).toBe("1.23e-4");
+    expect(formatValue(0.0001234)).toBe("1.234e-4");
     expect(formatValue(null)).toBe("—");
     expect(formatValue(Number.NaN)).toBe("—");
     expect(formatScore(0.956)).toBe("0.96");
+  });
+
+  it("shows the window's bounds as times and other features as numbers", () => {
+    expect(featureText("window_start", 1767225610)).toBe("2026-01-01 00:00:10 UTC");
+    expect(featureText("mean", 1767225610)).toBe("1.767e+9");
+    expect(featureText("p99", 93.71)).toBe("93.71");
   });
 });
 

@@ -67,7 +67,7 @@ export function formatValue(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";
   if (v === 0) return "0";
   const a = Math.abs(v);
-  if (a >= 1e6 || a < 1e-3) return v.toExponential(2);
+  if (a >= 1e6 || a < 1e-3) return v.toExponential(3);
   if (a >= 1000) return Math.round(v).toLocaleString("en-US");
   return String(Number(v.toPrecision(4)));
 }
@@ -84,4 +84,12 @@ export function formatLabels(labels: Record<string, string>): string {
     .sort()
     .map((k) => `${k}="${labels[k]}"`);
   return `{${parts.join(", ")}}`;
+}
+
+/** A window feature's value; the window's bounds (epoch seconds) as times. */
+export function featureText(name: string, value: number | null): string {
+  if (value !== null && /(^|_)(start|end|ts|time)$/.test(name) && value > 1e8) {
+    return formatTime(toRfc3339(value));
+  }
+  return formatValue(value);
 }

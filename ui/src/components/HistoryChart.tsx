@@ -38,6 +38,9 @@ function shadeBands(drawn: { current: Drawn }): uPlot.Plugin {
   };
 }
 
+// Axis ticks in UTC, like every other time the console shows.
+const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+
 interface Drawn {
   bands: Band[];
   marks: AnomalyMark[];
@@ -93,6 +96,7 @@ export function HistoryChart({
         width: width(),
         height: 260,
         cursor,
+        tzDate: utc,
         scales: { x: { time: true } },
         axes: [{}, { label: unit, size: 60 }],
         series: [
@@ -112,6 +116,7 @@ export function HistoryChart({
         width: width(),
         height: 140,
         cursor,
+        tzDate: utc,
         scales: { x: { time: true }, y: { range: [0, 1] } },
         axes: [{}, { label: "score", size: 60 }],
         series: [

@@ -6,7 +6,7 @@ import { anomalyMarks } from "../chartData";
 import { FeedbackSlot } from "../components/Feedback";
 import { HistoryChart } from "../components/HistoryChart";
 import { Empty, ErrorBox, Loading, SeverityBadge, Updated } from "../components/Status";
-import { formatScore, formatTime, formatValue } from "../format";
+import { featureText, formatScore, formatTime, formatValue } from "../format";
 import { href, usePoll } from "../hooks";
 
 const DEFAULT_THRESHOLD = 0.5;
@@ -104,7 +104,7 @@ export function SeriesPage({ source, metric }: { source: string; metric: string 
                     ))}
                 </ul>
               )}
-              <h2>Alert intervals</h2>
+              <h2 className="spaced">Alert intervals</h2>
               {d.alert_intervals.length === 0 ? (
                 <Empty>No alert in this history.</Empty>
               ) : (
@@ -121,14 +121,15 @@ export function SeriesPage({ source, metric }: { source: string; metric: string 
               )}
             </section>
             <section className="card" aria-label="Window features">
-              <h2>Window features</h2>
+              <h2>Window</h2>
               {d.window && <KeyValues doc={d.window} />}
+              <h2 className="spaced">Features</h2>
               {d.features ? (
                 <dl className="kv features">
                   {Object.entries(d.features).map(([k, v]) => (
                     <div key={k} className="kv-row">
                       <dt>{k}</dt>
-                      <dd>{formatValue(v)}</dd>
+                      <dd>{featureText(k, v)}</dd>
                     </div>
                   ))}
                 </dl>
