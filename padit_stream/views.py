@@ -1,23 +1,22 @@
-"""The worker's web view: health, readiness, table state, silences and delivery figures.
+"""The worker's web view: health, readiness, ownership, a series' window, delivery figures,
+and the operator API (:mod:`padit_stream.api`, registered from here).
 
 Each request about state is answered by the worker that owns it: the window of a series by
-the owner of its partition, the alerting API by the owner of the notification stage; any
-other worker forwards the request once. The views read the worker's state from
+the owner of its partition, delivery figures by the owner of the notification stage; any
+other worker forwards the request once. The old silences paths and alert links redirect
+to their ``/api/v1`` successors. The views read the worker's state from
 ``app.padit`` (:class:`padit_stream.stream.Stream`); :func:`register` adds them to the app.
 """
 
 from __future__ import annotations
 
-import hmac
 import math
-import os
 from typing import Any
 
 import aiohttp
 from faust.web import Request, Response, View
 
 from padit_stream import api, webui
-from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
 from padit_stream.core.wire import metric_key, partition_for_key
 from padit_stream.stream import Stream
@@ -26,9 +25,8 @@ __all__ = [
     "ClusterView",
     "DeliveryView",
     "HealthView",
+    "MovedView",
     "ReadyView",
-    "SilenceView",
-    "SilencesView",
     "WindowView",
     "register",
 ]
@@ -160,78 +158,36 @@ class WindowView(View):
         )
 
 
-def _authorized(view: View, request: Request) -> tuple[bool, str]:
-    var = _stream(view).settings.app.api_token_env
-    token = os.environ.get(var, "")
-    if not token:
-        return False, f"changes are disabled: set {var} on the workers to enable them"
-    given = request.headers.get("authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return False, "missing or wrong token (Authorization: Bearer <token>)"
-    return True, ""
+class MovedView(View):
+    """An old path of the silences and alert links: a permanent redirect (308, which keeps
+    the method and body) to its ``/api/v1`` successor."""
+
+    async def _moved(self, request: Request, **parts: str) -> Response:
+        tail = "/" + "/".join(parts.values()) if parts else ""
+        query = f"?{request.url.query_string}" if request.url.query_string else ""
+        base = "/api/v1/alerts" if request.url.path.startswith("/alerts/") else "/api/v1/silences"
+        return self.text("", status=308, headers={"Location": f"{base}{tail}{query}"})
+
+    async def get(self, request: Request, **parts: str) -> Response:
+        return await self._moved(request, **parts)
+
+    async def post(self, request: Request, **parts: str) -> Response:
+        return await self._moved(request, **parts)
+
+    async def delete(self, request: Request, **parts: str) -> Response:
+        return await self._moved(request, **parts)
 
 
-async def _to_stage(view: View, request: Request, *, change: bool) -> Response | None:
-    """Checks for the alerting API: the token for a change, then routing to the stage's
-    owner. ``None`` means this worker answers."""
-    if change:
-        ok, why = _authorized(view, request)
-        if not ok:
-            return view.json({"error": "forbidden", "detail": why}, status=403)
+async def _to_stage(view: View, request: Request) -> Response | None:
+    """Routing to the notification stage's owner. ``None`` means this worker answers."""
     return await _route(view, request, _stream(view).tables.notify, 0)
-
-
-class SilencesView(View):
-    """``GET`` lists silences; ``POST`` creates one (token required)."""
-
-    async def get(self, request: Request) -> Response:
-        routed = await _to_stage(self, request, change=False)
-        if routed is not None:
-            return routed
-        return self.json({"silences": _stream(self).notification.get().list_silences()})
-
-    async def post(self, request: Request) -> Response:
-        routed = await _to_stage(self, request, change=True)
-        if routed is not None:
-            return routed
-        try:
-            body = await request.json()
-        except ValueError:
-            return self.json({"error": "bad request", "detail": "body is not JSON"}, status=400)
-        if not isinstance(body, dict):
-            return self.json({"error": "bad request", "detail": "expected an object"}, status=400)
-        stage = _stream(self).notification.get()
-        try:
-            silence = stage.create_silence(body)
-        except SilenceError as exc:
-            return self.json({"error": "invalid silence", "detail": str(exc)}, status=400)
-        await _stream(self).sender.flush()
-        return self.json(silence.to_api(stage.clock()), status=201)
-
-
-class SilenceView(View):
-    """``DELETE`` expires a silence now (token required)."""
-
-    async def delete(self, request: Request, silence_id: str) -> Response:
-        routed = await _to_stage(self, request, change=True)
-        if routed is not None:
-            return routed
-        stage = _stream(self).notification.get()
-        try:
-            silence = stage.expire_silence(silence_id)
-        except SilenceNotFoundError:
-            return self.json(
-                {"error": "not found", "detail": f"no silence {silence_id!r}"}, status=404
-            )
-        await _stream(self).sender.flush()
-        return self.json(silence.to_api(stage.clock()))
 
 
 class DeliveryView(View):
     """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
 
     async def get(self, request: Request) -> Response:
-        routed = await _to_stage(self, request, change=False)
+        routed = await _to_stage(self, request)
         if routed is not None:
             return routed
         return self.json(_stream(self).notification.get().delivery_stats())
@@ -245,7 +201,8 @@ def register(stream: Stream) -> None:
     page("/ready")(ReadyView)
     page("/cluster")(ClusterView)
     page("/windows/{source_id}/{metric_name}")(WindowView)
-    page("/silences")(SilencesView)
-    page("/silences/{silence_id}")(SilenceView)
     page("/alerts/delivery")(DeliveryView)
+    page("/silences")(MovedView)
+    page("/silences/{silence_id}")(MovedView)
+    page("/alerts/{alert_id}")(MovedView)
     webui.register(stream)

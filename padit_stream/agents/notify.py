@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from padit_stream.alerting import Alert
+from padit_stream.api import alerting_adapter
 from padit_stream.cluster import is_local, owner_of
 from padit_stream.core.records import decode_record
 from padit_stream.core.wire import partition_for_key
@@ -37,6 +38,7 @@ def register(stream: Stream) -> None:
             try:
                 alert = Alert.from_dict(decode_record(message.value, _REQUIRED))
                 marked = await stream.notification.get().on_alert(alert)
+                alerting_adapter.record_alert(stream, marked)  # the API's incident log
                 key = message.key
                 sender.add(
                     alerts_topic,
@@ -44,7 +46,7 @@ def register(stream: Stream) -> None:
                     key,
                     orjson.dumps(marked.to_dict()),
                 )
-                muted = " (silenced)" if marked.silenced else ""
+                muted = " (suppressed)" if marked.suppressed else ""
                 logger.warning(
                     "ALERT %s %s [%s]%s %s", marked.status, marked.alert_id, marked.severity,
                     muted, marked.title,

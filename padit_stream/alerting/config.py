@@ -62,11 +62,11 @@ def parse_duration(raw: Any) -> float:
     elif isinstance(raw, str):
         text = raw.strip()
         pos, seconds = 0, 0.0
-        for found in _DURATION_RE.finditer(text):
-            if found.start() != pos:
+        for part in _DURATION_RE.finditer(text):
+            if part.start() != pos:
                 break
-            seconds += float(found[1]) * _UNIT_SECONDS[found[2]]
-            pos = found.end()
+            seconds += float(part[1]) * _UNIT_SECONDS[part[2]]
+            pos = part.end()
         if not text or pos != len(text):
             raise ValueError(f"a duration is text like '30s', '5m' or '1h30m', got {raw!r}")
     else:
@@ -280,6 +280,9 @@ class AlertingConfig(_Strict):
     inhibit_rules: list[InhibitRuleConfig] = []
     delivery: DeliveryConfig = DeliveryConfig()
     external_url: str = ""
+    #: How long an expired silence is kept before it is forgotten (Alertmanager's
+    #: ``--data.retention``).
+    data_retention: Duration = 120 * 3600.0
 
     @model_validator(mode="after")
     def _receivers_exist(self) -> AlertingConfig:

@@ -216,7 +216,7 @@ class AlertEngine:
                 + _evidence_text(s.evidence)
             )
         ends_at = ts if status == "resolved" else None
-        generator = f"{self.external_url}/alerts/{s.alert_id}" if self.external_url else ""
+        generator = f"{self.external_url}/api/v1/alerts/{s.alert_id}" if self.external_url else ""
         return Alert(
             alert_id=s.alert_id,
             fingerprint=s.fingerprint,

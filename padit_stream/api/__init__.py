@@ -14,11 +14,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from faust.web import Request, Response
 
+from padit_stream.api.alerts import AlertListView, AlertView
 from padit_stream.api.auth import Tokens, check_bind
 from padit_stream.api.base import ApiContext, ApiView
 from padit_stream.api.errors import ApiError
 from padit_stream.api.openapi import OpenApiView
 from padit_stream.api.series import SeriesListView, SeriesView
+from padit_stream.api.silences import SilenceListView, SilenceView
 from padit_stream.api.status import StatusView
 from padit_stream.stream import Stream
 
@@ -69,4 +71,8 @@ def register(stream: Stream, env: Mapping[str, str] | None = None) -> None:
     page(f"{PREFIX}/status")(StatusView)
     page(f"{PREFIX}/series")(SeriesListView)
     page(f"{PREFIX}/series/{{source_id}}/{{metric_name}}")(SeriesView)
+    page(f"{PREFIX}/alerts")(AlertListView)
+    page(f"{PREFIX}/alerts/{{alert_id}}")(AlertView)
+    page(f"{PREFIX}/silences")(SilenceListView)
+    page(f"{PREFIX}/silences/{{silence_id}}")(SilenceView)
     page(f"{PREFIX}/{{rest:.*}}")(NotFoundView)

@@ -39,3 +39,5 @@ def test_compose_file_passes_compose_config() -> None:
     assert resolved["services"]["kafka"]["image"].startswith("apache/kafka:4.")
     worker_env = resolved["services"]["worker"]["environment"]
     assert worker_env["PADIT_BROKER"] == "kafka://kafka:9092"
+    # Listening beyond loopback in its container, the worker needs an API token to start.
+    assert worker_env["PADIT_WEB_HOST"] == "0.0.0.0" and worker_env["PADIT_API_TOKEN"]

@@ -7,6 +7,7 @@ both tools from the Go module proxy when they are missing (``make k8s-tools``).
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Iterator
@@ -335,3 +336,16 @@ def test_sasl_without_a_password_is_refused(tools: dict[str, str], tmp_path: Pat
     out = helm_template(tools, tmp_path, values)
     assert out.returncode != 0
     assert "secrets.kafkaPassword or secrets.existingSecret" in out.stderr
+
+
+def test_workers_always_get_an_api_token(tools: dict[str, str], tmp_path: Path) -> None:
+    # The workers listen on their pod address, which needs an API token (else they refuse
+    # to start): the chart makes one when none is given.
+    made = one(docs(render(tools, tmp_path)), "Secret")
+    assert len(base64.b64decode(made["data"]["api-token"])) >= 32
+    given = one(docs(render(tools, tmp_path, {"secrets": SECRET_VALUES})), "Secret")
+    assert base64.b64decode(given["data"]["api-token"]).decode() == SECRET_VALUES["apiToken"]
+    [c] = one(docs(render(tools, tmp_path)), "StatefulSet")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert env_of(c)["PADIT_API_TOKEN"]["secretKeyRef"]["key"] == "api-token"

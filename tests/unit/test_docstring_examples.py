@@ -17,10 +17,10 @@ MODULES_ALSO = [
     "padit_stream.worker",
     *(
         f"padit_stream.api.{m}"
-        for m in ("auth", "errors", "query", "series_state", "status", "times")
+        for m in ("auth", "errors", "query", "series_state", "silences", "status", "times")
     ),
 ]
-SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
+SKIP = ("padit_stream.alerting.notify", "padit_stream.alerting.stage")
 
 
 def _modules() -> list[str]:

@@ -70,8 +70,8 @@ app.kubernetes.io/component: adapters
 
 {{/* True when the pods should read secret keys at all. */}}
 {{- define "padit.hasSecret" -}}
-{{- $s := .Values.secrets -}}
-{{- if or $s.existingSecret $s.webhookUrl $s.kafkaPassword $s.apiToken -}}true{{- end -}}
+{{- /* Always: the chart makes a Secret (with at least the API token) or names one. */ -}}
+true
 {{- end -}}
 
 {{/*
@@ -114,7 +114,7 @@ so that one existing Secret may carry only some of them.
   value: {{ required "kafka.security.username is required with a SASL protocol" $sec.username | quote }}
 - name: PADIT_KAFKA_PASSWORD_ENV
   value: PADIT_KAFKA_PASSWORD
-{{- if not (include "padit.hasSecret" .) }}
+{{- if not (or .Values.secrets.existingSecret .Values.secrets.kafkaPassword) }}
 {{- fail "a SASL protocol needs the password: secrets.kafkaPassword or secrets.existingSecret" }}
 {{- end }}
 {{- end }}
