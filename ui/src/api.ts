@@ -66,9 +66,17 @@ export interface AlertDetail extends Alert {
   notifications: Record<string, unknown>[];
 }
 
+/** A silence's matcher as Alertmanager's API writes it. */
+export interface SilenceMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  isEqual: boolean;
+}
+
 export interface Silence {
   id: string;
-  matchers: (string | { name: string; op?: string; value: string })[];
+  matchers: SilenceMatcher[];
   starts_at: string;
   ends_at: string;
   created_by: string;
@@ -164,10 +172,8 @@ export const api = {
   alerts: (params: Record<string, string | undefined> = {}) =>
     apiFetch<{ items: Alert[] }>(`/alerts${query(params)}`),
   alert: (id: string) => apiFetch<AlertDetail>(`/alerts/${encodeURIComponent(id)}`),
-  silences: async (params: Record<string, string | boolean | undefined> = {}) => {
-    const body = await apiFetch<{ items?: Silence[]; silences?: Silence[] }>(`/silences${query(params)}`);
-    return { items: body.items ?? body.silences ?? [] };
-  },
+  silences: (params: Record<string, string | boolean | undefined> = {}) =>
+    apiFetch<{ items: Silence[] }>(`/silences${query(params)}`),
   createSilence: (s: NewSilence) =>
     apiFetch<{ id: string }>(`/silences`, { method: "POST", body: JSON.stringify(s) }),
   expireSilence: (id: string) =>

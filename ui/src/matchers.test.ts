@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatMatcher,
+  fromApiMatcher,
   matchersFromLabels,
   matchesAll,
   parseMatcher,
@@ -80,5 +81,17 @@ describe("prefill from an alert", () => {
     expect(texts).toEqual(['alertname="PaditAnomaly"', 'source_id="du \\"1\\""']);
     expect(matchesAll(texts.map(parseMatcher), labels)).toBe(true);
     expect(matchesAll(texts.map(parseMatcher), { ...labels, source_id: "du-2" })).toBe(false);
+  });
+});
+
+describe("API form", () => {
+  it("maps isEqual/isRegex to the four operators", () => {
+    const ops = [
+      [true, false],
+      [false, false],
+      [true, true],
+      [false, true],
+    ].map(([isEqual, isRegex]) => fromApiMatcher({ name: "a", value: "b", isEqual, isRegex }).op);
+    expect(ops).toEqual(["=", "!=", "=~", "!~"]);
   });
 });

@@ -105,3 +105,9 @@ export function previewMuted<T extends { labels: Labels }>(ms: Matcher[], items:
   if (ms.length === 0) return [];
   return items.filter((it) => matchesAll(ms, it.labels));
 }
+
+/** A matcher from Alertmanager's API form (`isRegex`, `isEqual`). */
+export function fromApiMatcher(m: { name: string; value: string; isRegex: boolean; isEqual: boolean }): Matcher {
+  const op: MatchOp = m.isEqual ? (m.isRegex ? "=~" : "=") : m.isRegex ? "!~" : "!=";
+  return { name: m.name, op, value: m.value };
+}

@@ -6,12 +6,7 @@ import { SilenceForm } from "../components/SilenceForm";
 import { Empty, ErrorBox, Loading, Updated } from "../components/Status";
 import { formatRelative, formatTime } from "../format";
 import { navigate, useNow, usePoll, useRoute } from "../hooks";
-import { parseMatcherLines } from "../matchers";
-
-function matcherText(m: Silence["matchers"][number]): string {
-  if (typeof m === "string") return m;
-  return `${m.name}${m.op ?? "="}"${m.value}"`;
-}
+import { formatMatcher, fromApiMatcher, parseMatcherLines } from "../matchers";
 
 function SilenceRow({ s, onExpired }: { s: Silence; onExpired: () => void }) {
   const now = useNow();
@@ -33,7 +28,7 @@ function SilenceRow({ s, onExpired }: { s: Silence; onExpired: () => void }) {
         <span className={`badge silence-${s.status}`}>{s.status}</span>
         {s.matchers.map((m, i) => (
           <code key={i} className="matcher">
-            {matcherText(m)}
+            {formatMatcher(fromApiMatcher(m))}
           </code>
         ))}
       </div>
