@@ -9,6 +9,8 @@ PORT="${KAFKA_PORT:-9092}"
 export PADIT_BROKER="kafka://127.0.0.1:${PORT}"
 WEB_PORT="${PADIT_WEB_PORT:-6066}"
 export PADIT_WEB_PORT="$WEB_PORT"
+# The console and the API ask for this token (a demo value: set your own for anything else).
+export PADIT_API_TOKEN="${PADIT_API_TOKEN:-padit-demo-token}"
 mkdir -p data
 pids=()
 cleanup() {
@@ -41,10 +43,15 @@ pids+=($!)
 cat <<MSG
 run-demo: worker ready; demo producer sending latency_ms for du-1, du-2, web-1 (log: data/demo.log)
 
-Look at what PADIT sees (alerts appear within a minute):
+  Dashboard:  http://127.0.0.1:${WEB_PORT}/
+  API token:  ${PADIT_API_TOKEN}      (the dashboard asks for it once per tab)
+
+Open the dashboard: the sources appear at once, the du-2 chart and its alert within a minute.
+The same from a shell:
   kcat -b 127.0.0.1:${PORT} -C -t padit.alerts.v1 -f '%k %s\n'
   kcat -b 127.0.0.1:${PORT} -C -t padit.anomalies.v1 -f '%s\n' -o -5 -e
   $PY -m padit_stream tail alerts           # the same without kcat
+  curl -s -H 'Authorization: Bearer ${PADIT_API_TOKEN}' http://127.0.0.1:${WEB_PORT}/api/v1/alerts
   curl -s http://127.0.0.1:${WEB_PORT}/windows/du-2/latency_ms
   curl -s http://127.0.0.1:${WEB_PORT}/ready
 

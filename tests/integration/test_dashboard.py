@@ -290,3 +290,48 @@ def test_pages_fit_the_viewport(browser: Browser, demo: Demo, width: int, height
                 shot(page, f"phone-{route.strip('#/').replace('/', '-') or 'overview'}")
     finally:
         context.close()
+
+
+BULK = 3000
+
+
+def test_series_list_holds_thousands_of_series(
+    browser: Browser, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Three pages of the API's cursor (1000 a page) in one list that keeps only the rows in
+    view in the DOM, searchable and scrollable to the last one."""
+    stream = Stream(kafka_bootstrap, tmp_path, PADIT_EMIT_EVERY_SEC="0", PADIT_API_TOKEN=TOKEN)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        worker = stream.worker()
+        worker.wait_ready()
+        now = float(int(time.time()))
+        records = [
+            r
+            for i in range(BULK)
+            for r in metric_records(f"bulk-{i:04d}", METRIC, [(now - 30, 5.0), (now - 20, 6.0)])
+        ]
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, produce(stream.bootstrap, stream.topic("metrics"), records))
+            pool.shutdown(wait=True)
+        page = context.new_page()
+        sign_in(page, Demo(stream, worker, now), "#/series")
+        count = page.get_by_test_id("series-count")
+        expect(count).to_have_text(f"{BULK} of {BULK}", timeout=WAIT_MS)
+        rows = page.locator(".vtable .virtual .vrow")
+        assert 0 < rows.count() < 100, rows.count()
+        # Sorted by source, ascending: scrolling to the end brings the last series in.
+        page.get_by_role("button", name="Source").click()
+        expect(page.get_by_role("columnheader", name="Source")).to_have_attribute(
+            "aria-sort", "ascending"
+        )
+        page.locator(".vtable .virtual").evaluate("el => { el.scrollTop = el.scrollHeight }")
+        last = f"bulk-{BULK - 1:04d}"
+        expect(page.locator(".vtable .virtual").get_by_role("link", name=last)).to_be_visible()
+        assert rows.count() < 100, rows.count()
+        page.get_by_label("search series").fill("bulk-012")
+        expect(count).to_have_text(f"10 of {BULK}")
+        shot(page, "07-series-list-search")
+    finally:
+        context.close()
+        stream.close()

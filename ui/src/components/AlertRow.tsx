@@ -21,7 +21,7 @@ export function AlertRow({ alert, common }: { alert: Alert; common: Labels }) {
   const muted = isMuted(alert);
   return (
     <li
-      className={`alert-row status-${alert.status} ${muted ? "muted" : ""}`}
+      className={`alert-row ${muted ? "muted" : ""}`}
       data-alert-id={alert.id}
       data-source={alert.labels.source_id ?? ""}
       data-status={alert.status}

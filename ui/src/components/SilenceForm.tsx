@@ -64,7 +64,9 @@ export function SilenceForm({ prefill, onCreated }: { prefill: string[]; onCreat
     <form className="card silence-form" onSubmit={submit} aria-label="New silence">
       <h2>New silence</h2>
       <label>
-        Matchers, one per line (<code>name="value"</code>, <code>!=</code>, <code>=~</code>, <code>!~</code>)
+        <span>
+          Matchers, one per line (<code>name="value"</code>, <code>!=</code>, <code>=~</code>, <code>!~</code>)
+        </span>
         <textarea
           name="matchers"
           rows={Math.max(3, text.split("\n").length + 1)}

@@ -8,6 +8,9 @@ import { href, usePoll } from "../hooks";
 import { summariseSources } from "../seriesList";
 import { summariseStatus, throughput, type Sample } from "../statusInfo";
 
+// The worst sources first; the series list (virtualized) holds the rest.
+const SHOWN_SOURCES = 50;
+
 export function Overview() {
   const alerts = usePoll(() => api.alerts({ status: "firing" }), []);
   const series = usePoll(() => allSeries(), []);
@@ -93,7 +96,7 @@ export function Overview() {
               </tr>
             </thead>
             <tbody>
-              {sources.map((s) => (
+              {sources.slice(0, SHOWN_SOURCES).map((s) => (
                 <tr key={s.source_id} data-source={s.source_id}>
                   <td>
                     <a href={href(["series"], { q: s.source_id })}>{s.source_id}</a>
@@ -106,6 +109,12 @@ export function Overview() {
               ))}
             </tbody>
           </table>
+        )}
+        {sources.length > SHOWN_SOURCES && (
+          <p className="hint">
+            The {SHOWN_SOURCES} worst of {sources.length} sources. <a href="#/series">All series</a> lists every one,
+            with search and filters.
+          </p>
         )}
       </section>
     </div>

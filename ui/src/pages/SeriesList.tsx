@@ -36,7 +36,6 @@ export function SeriesList() {
       type="button"
       className={`th sort ${sort.key === key ? "sorted" : ""}`}
       onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key !== "source_id" && key !== "metric_name" }))}
-      aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : "none"}
     >
       {label}
       {sort.key === key ? (sort.desc ? " ▾" : " ▴") : ""}
@@ -81,7 +80,12 @@ export function SeriesList() {
         <div className="vtable" role="table" aria-label="series">
           <div className="vrow head" role="row">
             {COLUMNS.map(([key, label]) => (
-              <div key={key} className={`cell c-${key}`} role="columnheader">
+              <div
+                key={key}
+                className={`cell c-${key}`}
+                role="columnheader"
+                aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : "none"}
+              >
                 {header(key, label)}
               </div>
             ))}

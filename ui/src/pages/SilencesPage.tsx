@@ -23,7 +23,7 @@ function SilenceRow({ s, onExpired }: { s: Silence; onExpired: () => void }) {
   };
   const expired = s.status === "expired";
   return (
-    <li className={`silence-row status-${s.status}`} data-silence-id={s.id} data-status={s.status}>
+    <li className="silence-row" data-silence-id={s.id} data-status={s.status}>
       <div className="row wrap">
         <span className={`badge silence-${s.status}`}>{s.status}</span>
         {s.matchers.map((m, i) => (
