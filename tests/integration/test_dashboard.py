@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -142,6 +143,25 @@ def api(demo: Demo, path: str) -> httpx.Response:
     )
 
 
+def test_worker_serves_the_build_without_a_token_and_nothing_outside_it(demo: Demo) -> None:
+    index = httpx.get(f"{demo.worker.url}/", timeout=10)
+    assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
+    assert index.headers["cache-control"] == "no-cache"
+    assets = re.findall(r'(?:src|href)="\./assets/([^"]+)"', index.text)
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    for name in assets:
+        asset = httpx.get(f"{demo.worker.url}/assets/{name}", timeout=10)
+        assert asset.status_code == 200, name
+        assert "immutable" in asset.headers["cache-control"]
+        assert (
+            asset.content == (REPO_ROOT / "padit_stream" / "ui_dist" / "assets" / name).read_bytes()
+        )
+    for bad in ("nope.js", "..%2Findex.html", "%2E%2E%2F%2E%2E%2Fpyproject.toml", ".hidden"):
+        assert httpx.get(f"{demo.worker.url}/assets/{bad}", timeout=10).status_code == 404, bad
+    # The API behind it still wants the token.
+    assert httpx.get(f"{demo.worker.url}/api/v1/status", timeout=10).status_code == 401
+
+
 def test_new_user_enters_the_token_and_sees_the_sources(page: Page, demo: Demo) -> None:
     page.goto(demo.worker.url + "/")
     prompt = page.get_by_role("form", name="API token")
@@ -179,6 +199,14 @@ def test_anomaly_fires_then_a_silence_from_it_mutes_it_and_expiring_unmutes(
     alert_id = row.get_attribute("data-alert-id")
     assert alert_id
     shot(page, "03-alert-firing")
+
+    # Its own page: labels, the incident's timeline, and the way back to the list.
+    row.locator("a.alert-title").click()
+    expect(page.locator(".alert-page h1")).to_contain_text("PaditAnomaly")
+    expect(page.get_by_role("region", name="Timeline").locator("tbody tr")).not_to_have_count(
+        0, timeout=WAIT_MS
+    )
+    page.go_back()
 
     row.get_by_role("link", name="Silence").click()
     form = page.get_by_role("form", name="New silence")

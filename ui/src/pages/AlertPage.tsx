@@ -86,11 +86,11 @@ export function AlertPage({ id }: { id: string }) {
             </p>
             <FeedbackSlot target={{ kind: "alert", alert: a }} />
           </section>
-          <section className="card">
+          <section className="card" aria-label="Timeline">
             <h2>Timeline</h2>
             <Rows rows={a.timeline ?? []} empty="No events recorded for this incident yet." />
           </section>
-          <section className="card">
+          <section className="card" aria-label="Notifications">
             <h2>Notifications</h2>
             <Rows
               rows={a.notifications ?? []}
