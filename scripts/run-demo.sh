@@ -9,8 +9,9 @@ PORT="${KAFKA_PORT:-9092}"
 export PADIT_BROKER="kafka://127.0.0.1:${PORT}"
 WEB_PORT="${PADIT_WEB_PORT:-6066}"
 export PADIT_WEB_PORT="$WEB_PORT"
-# The console and the API ask for this token (a demo value: set your own for anything else).
-export PADIT_API_TOKEN="${PADIT_API_TOKEN:-padit-demo-token}"
+# The API's bearer token, which the dashboard asks for: yours if set, else one made for this
+# run (printed below).
+export PADIT_API_TOKEN="${PADIT_API_TOKEN:-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}"
 mkdir -p data
 pids=()
 cleanup() {
@@ -51,9 +52,11 @@ The same from a shell:
   kcat -b 127.0.0.1:${PORT} -C -t padit.alerts.v1 -f '%k %s\n'
   kcat -b 127.0.0.1:${PORT} -C -t padit.anomalies.v1 -f '%s\n' -o -5 -e
   $PY -m padit_stream tail alerts           # the same without kcat
-  curl -s -H 'Authorization: Bearer ${PADIT_API_TOKEN}' http://127.0.0.1:${WEB_PORT}/api/v1/alerts
-  curl -s http://127.0.0.1:${WEB_PORT}/windows/du-2/latency_ms
+  curl -s -H "Authorization: Bearer ${PADIT_API_TOKEN}" http://127.0.0.1:${WEB_PORT}/api/v1/series
+  curl -s -H "Authorization: Bearer ${PADIT_API_TOKEN}" http://127.0.0.1:${WEB_PORT}/api/v1/alerts
   curl -s http://127.0.0.1:${WEB_PORT}/ready
+
+API: http://127.0.0.1:${WEB_PORT}/api/v1 (same token; OpenAPI at /api/v1/openapi.json)
 
 Ctrl-C stops the worker and the producer; 'make kafka-down' stops the broker.
 MSG

@@ -13,8 +13,13 @@ Laid out as Alertmanager's packages, so its readers find their way:
 - :mod:`.nflog`: what was notified for each group, and the outbox of undelivered
   notifications (:class:`NotificationLog`, :class:`Outbox`);
 - :mod:`.notify`: the integrations and the delivery with retries (:class:`Delivery`);
-- :mod:`.matchers`, :mod:`.model`, :mod:`.notification`, :mod:`.config`: label matchers,
-  the alert record, the notification, the ``alerting`` config section.
+- :mod:`.matchers`, :mod:`.notification`, :mod:`.config`: label matchers, the
+  notification, the ``alerting`` config section (the alert record is in
+  :mod:`padit_stream.schema`).
+- :mod:`.stage`: :class:`NotificationStage`, all of the above over a table's rows. The web
+  views and the API call it: ``list_alerts()`` (Alertmanager's API shape, with
+  ``status: {state, silencedBy, inhibitedBy}``), ``list_silences()``,
+  ``create_silence()``, ``expire_silence()``, ``delivery_stats()``.
 
 Everything but :mod:`.notify` and :mod:`.stage` is pure: no Faust, no I/O, time passed in.
 """
@@ -26,7 +31,6 @@ from padit_stream.alerting.dispatch import Dispatcher, GroupState, add_alert
 from padit_stream.alerting.inhibit import Inhibitor
 from padit_stream.alerting.lifecycle import AlertEngine, AlertState
 from padit_stream.alerting.matchers import Matcher, parse_matcher
-from padit_stream.alerting.model import Alert, Anomaly, MuteStatus, fingerprint
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.nflog import NotificationLog, Outbox, OutboxEntry
 from padit_stream.alerting.notification import Notification
@@ -40,13 +44,12 @@ from padit_stream.alerting.silence import (
     SilenceStore,
     TimeWindow,
 )
+from padit_stream.alerting.stage import NotificationStage
 
 __all__ = [
-    "Alert",
     "AlertEngine",
     "AlertState",
     "AlertingConfig",
-    "Anomaly",
     "Delivery",
     "DeliveryStats",
     "Dispatcher",
@@ -54,9 +57,9 @@ __all__ = [
     "GroupTarget",
     "Inhibitor",
     "Matcher",
-    "MuteStatus",
     "Notification",
     "NotificationLog",
+    "NotificationStage",
     "Outbox",
     "OutboxEntry",
     "Router",
@@ -67,7 +70,6 @@ __all__ = [
     "SilenceStore",
     "TimeWindow",
     "add_alert",
-    "fingerprint",
     "load_alerting_config",
     "mute_alert",
     "parse_matcher",

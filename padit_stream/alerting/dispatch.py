@@ -26,11 +26,11 @@ from typing import Any
 import orjson
 
 from padit_stream.alerting.config import AlertingConfig
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.nflog import NflogEntry, NotificationLog, notified_mark
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.route import GroupTarget, Router
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["Dispatcher", "GroupState", "MuteFn", "Row", "add_alert"]
 
@@ -165,6 +165,12 @@ class Dispatcher:
         self.groups: dict[str, GroupState] = dict(groups or {})
         self.nflog = nflog if nflog is not None else NotificationLog()
         self._changes: dict[bytes, bytes | None] = {}
+        #: fingerprint -> keys of the groups holding it, so an alert finds its groups
+        #: without a walk over every group.
+        self._groups_of: dict[str, set[str]] = {}
+        for key, group in self.groups.items():
+            for fp in group.alerts:
+                self._groups_of.setdefault(fp, set()).add(key)
 
     def on_alert(self, alert: Alert, now: float) -> list[str]:
         """Add one alert record at wall time ``now``; returns the keys of its groups.
@@ -174,6 +180,9 @@ class Dispatcher:
         another receiver): the first receiver then hears of the escalation and of the
         resolution, instead of keeping a stale firing alert.
         """
+        fp = alert.fingerprint
+        value = alert.encode()
+        holding = self._groups_of.setdefault(fp, set())
         keys = []
         for target in self.router.route(alert.labels):
             key = f"{target.receiver}\0{target.group_key}"
@@ -183,13 +192,13 @@ class Dispatcher:
                 self._changes[_group_row(key)] = orjson.dumps(group.meta())
             else:
                 add_alert(group, target, alert, now)
-            self._changes[_alert_row(key, alert.fingerprint)] = alert.encode()
+            self._changes[_alert_row(key, fp)] = value
             keys.append(key)
-        for key, group in self.groups.items():
-            if key not in keys and alert.fingerprint in group.alerts:
-                group.alerts[alert.fingerprint] = alert
-                self._changes[_alert_row(key, alert.fingerprint)] = alert.encode()
-                keys.append(key)
+        for key in sorted(holding.difference(keys)):
+            self.groups[key].alerts[fp] = alert
+            self._changes[_alert_row(key, fp)] = value
+            keys.append(key)
+        holding.update(keys)
         return keys
 
     def flush(self, group: GroupState, now: float) -> list[Notification]:
@@ -234,10 +243,15 @@ class Dispatcher:
             self._changes[_nflog_row(key)] = entry.encode()
         for fp in [fp for fp, a in group.alerts.items() if a.status == "resolved"]:
             del group.alerts[fp]
+            holding = self._groups_of.get(fp)
+            if holding is not None:
+                holding.discard(key)
+                if not holding:
+                    del self._groups_of[fp]
             self.nflog.forget_alert(key, fp)
             self._changes[_alert_row(key, fp)] = None
         # The next flush time is kept in memory only: after a restart every group is
-        # flushed once at once, and the log keeps that from repeating what was sent.
+        # flushed at its first tick, and the log keeps that from repeating what was sent.
         group.next_flush = now + group.group_interval
         if not group.alerts:
             del self.groups[key]
@@ -306,13 +320,20 @@ class Dispatcher:
                 alerts.append((group_key, fp, value))
             elif key.startswith(NFLOG_PREFIX):
                 entries[key[len(NFLOG_PREFIX) :].decode()] = NflogEntry.decode(value)
+        stale: list[bytes] = []
         for group_key, fp, value in alerts:
             if group_key in groups:
                 groups[group_key].alerts[fp] = Alert.decode(value)
-        # A group whose alerts are all gone was being dropped when the worker stopped.
+            else:
+                stale.append(_alert_row(group_key, fp))
+        # A group without alerts was being dropped when the worker stopped: finish that.
         live = {k: g for k, g in groups.items() if g.alerts}
+        stale += [_group_row(k) for k in groups if k not in live]
+        stale += [_nflog_row(k) for k in entries if k not in live]
         log = NotificationLog({k: e for k, e in entries.items() if k in live})
-        return cls(config, mute, live, log)
+        dispatcher = cls(config, mute, live, log)
+        dispatcher._changes.update(dict.fromkeys(stale))
+        return dispatcher
 
 
 def _group_row(key: str) -> bytes:

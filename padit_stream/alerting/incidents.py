@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.notification import Notification
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["INCIDENT_PREFIX", "Incident", "IncidentLog"]
 
@@ -88,7 +88,7 @@ class IncidentLog:
     """Incidents by alert id.
 
     Example:
-        >>> from padit_stream.alerting.model import Alert
+        >>> from padit_stream.schema import Alert
         >>> a = Alert("a1", "fp", 100.0, "du-1", "rtt_ms", "z", "warning", "firing", "t", "d",
         ...           0.8, 0.8, 100.0)
         >>> log = IncidentLog()

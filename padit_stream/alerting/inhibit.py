@@ -19,8 +19,8 @@ import orjson
 
 from padit_stream.alerting.config import InhibitRuleConfig
 from padit_stream.alerting.matchers import matches_all
-from padit_stream.alerting.model import Alert
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["INHIBIT_PREFIX", "Inhibitor"]
 

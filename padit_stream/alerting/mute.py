@@ -8,8 +8,8 @@ notifications. Silences with a weekly ``time_window`` are the time-interval muti
 from __future__ import annotations
 
 from padit_stream.alerting.inhibit import Inhibitor
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.silence import SilenceStore
+from padit_stream.schema import Alert
 
 __all__ = ["mute_alert"]
 
@@ -27,7 +27,7 @@ def mute_alert(
 
     Example:
         >>> from padit_stream.alerting.silence import SilenceStore
-        >>> from padit_stream.alerting.model import Alert
+        >>> from padit_stream.schema import Alert
         >>> store = SilenceStore()
         >>> _ = store.create({"matchers": ['source_id="ru-1"'], "starts_at": 0,
         ...                   "ends_at": 100, "created_by": "me"}, now=0, silence_id="s1")

@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.notification import Notification
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["NflogEntry", "NotificationLog", "Outbox", "OutboxEntry", "notified_mark"]
 

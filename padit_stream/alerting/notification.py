@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from padit_stream.alerting.model import Alert
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["Notification"]
 

@@ -20,13 +20,13 @@ import orjson
 from padit_stream.alerting.config import AlertingConfig
 from padit_stream.alerting.dispatch import Dispatcher, GroupState, Row
 from padit_stream.alerting.inhibit import Inhibitor
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.nflog import NflogEntry, NotificationLog, Outbox, OutboxEntry
 from padit_stream.alerting.notify.delivery import Delivery
 from padit_stream.alerting.notify.stats import DeliveryStats
 from padit_stream.alerting.silence import SILENCE_PREFIX, Silence, SilenceStore
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 __all__ = ["NotificationStage", "RowStoreLike"]
 

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from padit_stream.alerting import Alert, AlertState, Matcher, Silence, fingerprint
+from padit_stream.alerting import AlertState, Matcher, Silence
 from padit_stream.alerting.incidents import INCIDENT_PREFIX, IncidentLog
 from padit_stream.alerting.nflog import OutboxEntry
 from padit_stream.alerting.stage import PARTITION, NotificationStage
 from padit_stream.api.times import format_time
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert, fingerprint
 from padit_stream.stream import Stream
 
 __all__ = [

@@ -18,7 +18,7 @@ import orjson
 from faust.web import Request, Response, View
 
 from padit_stream.api.auth import Tokens
-from padit_stream.api.errors import ApiError, error_body
+from padit_stream.api.errors import ApiError
 from padit_stream.api.query import Params
 from padit_stream.cluster import is_local, local_url, owner_of, recovered
 from padit_stream.stream import Stream
@@ -172,7 +172,3 @@ class ApiView(View):
                 )
             docs.append(doc)
         return docs
-
-
-def not_found_body(path: str) -> dict[str, Any]:
-    return error_body("not_found", f"no such API path: {path} (see /api/v1/openapi.json)")

@@ -11,217 +11,13 @@ from typing import Any
 from faust.web import Request, Response
 
 from padit_stream.api.base import ApiView
+from padit_stream.api.openapi_schemas import SCHEMAS, TIME, ref
 
 __all__ = ["OpenApiView", "document"]
 
-_TIME = {"type": "string", "format": "date-time"}
-_NTIME = {"type": ["string", "null"], "format": "date-time"}
-_NUM = {"type": ["number", "null"]}
-_LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(
-    props: dict[str, Any], required: list[str] | None = None, extra: bool = False
-) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": props,
-        "required": list(props) if required is None else required,
-        "additionalProperties": extra,
-    }
-
-
-_SCHEMAS: dict[str, Any] = {
-    "Error": _obj(
-        {
-            "error": _obj(
-                {
-                    "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
-                    "message": {"type": "string"},
-                    "fields": {
-                        "type": "array",
-                        "items": _obj({"field": {"type": "string"}, "message": {"type": "string"}}),
-                    },
-                }
-            )
-        }
-    ),
-    "SeriesItem": _obj(
-        {
-            "source_id": {"type": "string"},
-            "metric_name": {"type": "string"},
-            "labels": _LABELS,
-            "last_value": _NUM,
-            "last_time": _NTIME,
-            "last_score": _NUM,
-            "state": {"enum": ["ok", "anomalous", "alerting", "stale"]},
-            "detector": {"type": ["string", "null"]},
-            "alert_state": {"enum": ["inactive", "pending", "firing"]},
-        }
-    ),
-    "SeriesList": _obj(
-        {
-            "items": {"type": "array", "items": _ref("SeriesItem")},
-            "next_cursor": {"type": ["string", "null"]},
-        }
-    ),
-    "HistoryPoint": _obj(
-        {"time": _TIME, "min": _NUM, "mean": _NUM, "max": _NUM, "score_max": _NUM}
-    ),
-    "AlertInterval": _obj(
-        {
-            "alert_id": {"type": "string"},
-            "starts_at": _TIME,
-            "ends_at": _NTIME,
-            "severity": {"type": "string"},
-        }
-    ),
-    "SeriesDetail": _obj(
-        {
-            "source_id": {"type": "string"},
-            "metric_name": {"type": "string"},
-            "labels": _LABELS,
-            "window": _obj(
-                {
-                    "count": {"type": "integer", "minimum": 0},
-                    "first_time": _NTIME,
-                    "last_time": _NTIME,
-                    "span_sec": {"type": "number"},
-                }
-            ),
-            "features": {
-                "type": ["object", "null"],
-                "additionalProperties": {"type": ["number", "null"]},
-            },
-            "explanation": _obj(
-                {
-                    "detector": {"type": ["string", "null"]},
-                    "score": _NUM,
-                    "time": _NTIME,
-                    "evidence": {"type": "object"},
-                }
-            ),
-            "history": {"type": "array", "items": _ref("HistoryPoint")},
-            "alert_intervals": {"type": "array", "items": _ref("AlertInterval")},
-        }
-    ),
-    "Lag": _obj(
-        {
-            "topic": {"type": "string"},
-            "partition": {"type": "integer"},
-            "worker": {"type": "string"},
-            "end_offset": {"type": ["integer", "null"]},
-            "committed_offset": {"type": ["integer", "null"]},
-            "lag": {"type": ["integer", "null"]},
-        }
-    ),
-    "Status": _obj(
-        {
-            "version": {"type": "string"},
-            "worker": {"type": "string"},
-            "ready": {"type": "object"},
-            "config": {"type": "object", "description": "The settings, secrets redacted."},
-            "members": {"type": "array", "items": {"type": "string"}},
-            "partitions": {
-                "type": "object",
-                "description": "table -> worker URL -> partitions it holds actively",
-                "additionalProperties": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "integer"}},
-                },
-            },
-            "consumer_lag": {"type": "array", "items": _ref("Lag")},
-        }
-    ),
-    "Alert": _obj(
-        {
-            "id": {"type": "string"},
-            "fingerprint": {"type": "string"},
-            "labels": _LABELS,
-            "annotations": _LABELS,
-            "status": {"enum": ["firing", "pending", "resolved"]},
-            "severity": {"type": "string"},
-            "starts_at": _NTIME,
-            "ends_at": _NTIME,
-            "silenced_by": {"type": "array", "items": {"type": "string"}},
-            "inhibited_by": {"type": "array", "items": {"type": "string"}},
-            "receivers": {"type": "array", "items": {"type": "string"}},
-            "group_key": {"type": ["string", "null"]},
-            "generator_url": {"type": "string"},
-        }
-    ),
-    "AlertList": _obj({"items": {"type": "array", "items": _ref("Alert")}}),
-    "AlertDetail": {"$comment": "Alert plus timeline and notifications (filled below)"},
-    "Matcher": _obj(
-        {
-            "name": {"type": "string"},
-            "value": {"type": "string"},
-            "isRegex": {"type": "boolean"},
-            "isEqual": {"type": "boolean"},
-        }
-    ),
-    "Silence": _obj(
-        {
-            "id": {"type": "string"},
-            "matchers": {"type": "array", "items": _ref("Matcher")},
-            "matchers_text": {"type": "string"},
-            "starts_at": _TIME,
-            "ends_at": _TIME,
-            "created_by": {"type": "string"},
-            "comment": {"type": "string"},
-            "status": {"enum": ["pending", "active", "expired"]},
-        },
-        extra=True,
-    ),
-    "SilenceList": _obj({"items": {"type": "array", "items": _ref("Silence")}}),
-    "SilenceCreate": _obj(
-        {
-            "matchers": {
-                "oneOf": [
-                    {"type": "string", "examples": ['{source_id="du-2",metric_name=~"rtt.*"}']},
-                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                ]
-            },
-            "starts_at": _TIME,
-            "ends_at": _TIME,
-            "created_by": {"type": "string"},
-            "comment": {"type": "string"},
-        },
-        required=["matchers", "ends_at", "created_by"],
-        extra=True,
-    ),
-    "SilenceCreated": _obj({"id": {"type": "string"}}),
-}
-
-_SCHEMAS["AlertDetail"] = _obj(
-    {
-        **_SCHEMAS["Alert"]["properties"],
-        "timeline": {
-            "type": "array",
-            "items": _obj({"time": _TIME, "event": {"type": "string"}}, extra=True),
-        },
-        "notifications": {
-            "type": "array",
-            "items": _obj(
-                {
-                    "time": _TIME,
-                    "receiver": {"type": "string"},
-                    "integration": {"type": "string"},
-                    "outcome": {"type": "string"},
-                },
-                extra=True,
-            ),
-        },
-    }
-)
-
 
 def _json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 _ERRORS = {
@@ -264,7 +60,7 @@ def _op(
     if body:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
+            "content": {"application/json": {"schema": ref(body)}},
         }
     return op
 
@@ -283,7 +79,7 @@ def document(version: str) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}, {}],
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
@@ -323,8 +119,8 @@ def document(version: str) -> dict[str, Any]:
                     [
                         _p("source_id"),
                         _p("metric_name"),
-                        _q("since", "History from this time.", _TIME),
-                        _q("until", "History up to this time.", _TIME),
+                        _q("since", "History from this time.", TIME),
+                        _q("until", "History up to this time.", TIME),
                     ],
                     not_found=True,
                 )

@@ -17,9 +17,9 @@ from padit_stream.api import alerting_adapter
 from padit_stream.api.base import LOCAL_HEADER, ApiView
 from padit_stream.api.errors import ApiError
 from padit_stream.api.query import encode_cursor
-from padit_stream.api.series_state import STATES, SeriesFilter, detail, list_partition
+from padit_stream.api.series_state import STATES, SeriesFilter, detail, list_series
 from padit_stream.core.history import VALUES, meta_prefix
-from padit_stream.core.wire import metric_key, partition_for_key
+from padit_stream.schema import metric_key, partition_for_key
 
 __all__ = ["SeriesListView", "SeriesView"]
 
@@ -65,25 +65,26 @@ class SeriesListView(ApiView):
         self.check_ready()
         stream = self.stream
         rows = stream.history.rows
-        now = self.ctx.clock()
         partitions = self.local_partitions(stream.tables.history)
-        items: list[dict[str, Any]] = []
-        for partition in partitions:
 
-            def phase(source: str, metric: str, detector: str, p: int = partition) -> str:
-                return alerting_adapter.series_alert_phase(stream, p, source, metric, detector)
+        def phase(partition: int, source: str, metric: str, detector: str) -> str:
+            return alerting_adapter.series_alert_phase(stream, partition, source, metric, detector)
 
-            items += list_partition(
-                rows.scan(partition, meta_prefix(VALUES)),
-                lambda k, p=partition: rows.get(p, k),  # type: ignore[misc]
-                flt=flt,
-                alert_phase=phase,
-                now=now,
-                stale_after=stream.settings.history.stale_after_sec,
-                threshold=stream.settings.detection.anomaly_threshold,
-            )
-        items.sort(key=_order)
-        return {"items": items[:limit], "partitions": partitions}
+        items = list_series(
+            (
+                (partition, key, raw)
+                for partition in partitions
+                for key, raw in rows.scan(partition, meta_prefix(VALUES))
+            ),
+            rows.get,
+            flt=flt,
+            alert_phase=phase,
+            now=self.ctx.clock(),
+            stale_after=stream.settings.history.stale_after_sec,
+            threshold=stream.settings.detection.anomaly_threshold,
+            limit=limit,
+        )
+        return {"items": items, "partitions": partitions}
 
 
 def _order(item: dict[str, Any]) -> tuple[str, str]:

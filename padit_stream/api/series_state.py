@@ -7,7 +7,7 @@ detail of one series reads its history chunks, its window and its alert interval
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,23 +15,22 @@ import orjson
 
 from padit_stream.alerting.matchers import Matcher, matches_all
 from padit_stream.api.times import format_time
+from padit_stream.core.alert_intervals import decode_intervals, intervals_key
 from padit_stream.core.history import (
     SCORES,
     VALUES,
     Bucket,
     HistoryConfig,
     Summary,
-    decode_intervals,
     decode_labels,
-    intervals_key,
     labels_key,
     meta_key,
     read_buckets,
     summary,
 )
-from padit_stream.core.wire import parse_metric_key
+from padit_stream.schema import parse_metric_key
 
-__all__ = ["SeriesFilter", "classify", "detail", "list_partition", "merge_history"]
+__all__ = ["SeriesFilter", "classify", "detail", "list_series", "merge_history"]
 
 STATES = ("ok", "anomalous", "alerting", "stale")
 Get = Callable[[bytes], bytes | None]
@@ -87,23 +86,28 @@ def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def list_partition(
-    scan: list[tuple[bytes, bytes]],
-    get: Get,
+def list_series(
+    rows: Iterable[tuple[int, bytes, bytes]],
+    get: Callable[[int, bytes], bytes | None],
     *,
     flt: SeriesFilter,
-    alert_phase: Callable[[str, str, str], str],
+    alert_phase: Callable[[int, str, str, str], str],
     now: float,
     stale_after: float,
     threshold: float,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Items of the series whose value meta rows are ``scan``, filtered, in key order.
+    """The first ``limit`` matching series in (source_id, metric_name) order.
 
-    ``alert_phase(source_id, metric_name, detector)`` gives each series' alert phase.
+    ``rows`` are (partition, key, value) of value meta rows; ``get(partition, key)`` reads
+    a row; ``alert_phase(partition, source_id, metric_name, detector)`` gives each series'
+    alert phase. The filters on names and the page position cost a key parse; labels,
+    scores and alert states are read only for the series that pass them, in order, until
+    the page is full.
     """
     prefix = len(meta_key(VALUES, b""))
-    out = []
-    for row_key, raw in scan:
+    candidates = []
+    for partition, row_key, raw in rows:
         key = row_key[prefix:]
         source_id, metric_name = parse_metric_key(key)
         if flt.source is not None and source_id != flt.source:
@@ -112,16 +116,22 @@ def list_partition(
             continue
         if flt.after is not None and (source_id, metric_name) <= flt.after:
             continue
-        labels = decode_labels(get(labels_key(key))) or {}
+        candidates.append((source_id, metric_name, partition, key, raw))
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    out: list[dict[str, Any]] = []
+    for source_id, metric_name, partition, key, raw in candidates:
+        if limit is not None and len(out) >= limit:
+            break
+        labels = decode_labels(get(partition, labels_key(key))) or {}
         if flt.matchers and not matches_all(
             flt.matchers, {**labels, "source_id": source_id, "metric_name": metric_name}
         ):
             continue
         values = summary(raw)
         assert values is not None
-        scores = summary(get(meta_key(SCORES, key)))
+        scores = summary(get(partition, meta_key(SCORES, key)))
         detector = str(_tag(scores).get("detector", ""))
-        phase = alert_phase(source_id, metric_name, detector)
+        phase = alert_phase(partition, source_id, metric_name, detector)
         last_score = scores.last_value if scores is not None else None
         state = classify(phase, values.last_wall, now, stale_after, last_score, threshold)
         if flt.state is not None and state != flt.state:

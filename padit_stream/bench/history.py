@@ -9,7 +9,7 @@ from typing import NamedTuple
 import orjson
 
 from padit_stream.core.history import SCORES, VALUES, HistoryConfig, HistoryState
-from padit_stream.core.wire import metric_key
+from padit_stream.schema import metric_key
 
 __all__ = ["HistoryFigures", "bench_history"]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -37,14 +37,10 @@ __all__ = [
     "Bucket",
     "HistoryConfig",
     "HistoryState",
-    "Interval",
     "Summary",
     "chunk_key",
-    "decode_intervals",
     "decode_labels",
-    "intervals_key",
     "labels_key",
-    "merge_intervals",
     "meta_key",
     "meta_prefix",
     "read_buckets",
@@ -56,7 +52,6 @@ SCORES = b"s"
 _META_TAG = b"m"
 _CHUNK_TAG = b"c"
 _LABELS_PREFIX = b"lb"
-_INTERVALS_PREFIX = b"al"
 
 # version, last closed bucket (-1: none), last event time, last value, last wall time,
 # open buckets; then per open bucket: index, count, sum, min, max; then the tag (UTF-8).
@@ -66,8 +61,6 @@ _VERSION = 1
 _ENTRY = struct.Struct("<ifff")
 _SLOT = struct.Struct(">H")
 _F32_MAX = 3.4028234663852886e38
-#: Alert intervals kept per series at most (the newest).
-MAX_INTERVALS = 64
 
 
 def meta_prefix(kind: bytes) -> bytes:
@@ -88,11 +81,6 @@ def chunk_key(kind: bytes, series_key: bytes, slot: int) -> bytes:
 def labels_key(series_key: bytes) -> bytes:
     """Row key of a series' labels (JSON, written when they change)."""
     return _LABELS_PREFIX + series_key
-
-
-def intervals_key(series_key: bytes) -> bytes:
-    """Row key of a series' recent alert intervals (JSON)."""
-    return _INTERVALS_PREFIX + series_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,43 +381,3 @@ def decode_labels(raw: bytes | None) -> dict[str, str] | None:
     if not isinstance(doc, dict):
         raise DecodeError("corrupt labels row")
     return {str(k): str(v) for k, v in doc.items()}
-
-
-class Interval(NamedTuple):
-    """One alert of a series: when it started, when it ended (``None``: still firing)."""
-
-    alert_id: str
-    starts_at: float
-    ends_at: float | None
-    severity: str
-
-
-def decode_intervals(raw: bytes | None) -> list[Interval]:
-    if raw is None:
-        return []
-    try:
-        return [Interval(str(a), float(s), None if e is None else float(e), str(v))
-                for a, s, e, v in orjson.loads(raw)]  # fmt: skip
-    except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
-        raise DecodeError("corrupt alert intervals row") from exc
-
-
-def merge_intervals(raw: bytes | None, changes: Iterable[Interval], retention: float) -> bytes:
-    """The intervals row with ``changes`` applied (same alert id: replaced), without the
-    intervals that ended more than ``retention`` before the newest start, at most
-    ``MAX_INTERVALS``.
-
-    Example:
-        >>> row = merge_intervals(None, [Interval("a1", 100.0, None, "warning")], 3600)
-        >>> row = merge_intervals(row, [Interval("a1", 100.0, 400.0, "warning")], 3600)
-        >>> decode_intervals(row)
-        [Interval(alert_id='a1', starts_at=100.0, ends_at=400.0, severity='warning')]
-    """
-    by_id = {i.alert_id: i for i in decode_intervals(raw)}
-    for change in changes:
-        by_id[change.alert_id] = change
-    kept = sorted(by_id.values(), key=lambda i: i.starts_at)
-    if kept:
-        newest = kept[-1].starts_at
-        kept = [i for i in kept if i.ends_at is None or i.ends_at >= newest - retention]
-    return orjson.dumps([list(i) for i in kept[-MAX_INTERVALS:]])

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 from tests.integration.api_support import Api, OpenApi
 from tests.stream_support import REPO_ROOT, Stream, produce
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import trustme
-from padit_stream.alerting.grouping import Notification
 
 from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Delivery, Dispatcher
+from padit_stream.alerting.notification import Notification
 from tests.integration.receivers import SmtpReceiver
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Delivery, Dispatcher
-from padit_stream.alerting.model import Alert
+from padit_stream.schema import Alert
 from tests.integration.receivers import HttpReceiver, Reply
 
 

@@ -9,11 +9,11 @@ import pytest
 from padit_stream.alerting.config import AlertingConfig, RouteConfig
 from padit_stream.alerting.dispatch import Dispatcher, GroupState
 from padit_stream.alerting.inhibit import Inhibitor
-from padit_stream.alerting.model import Alert, fingerprint
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.route import Router
 from padit_stream.alerting.silence import SilenceStore
+from padit_stream.schema import Alert, fingerprint
 
 
 def make_alert(
@@ -395,3 +395,19 @@ def test_escalation_routed_elsewhere_still_updates_the_first_receiver() -> None:
         ("team", "resolved"),
     ]
     assert groups.groups == {}
+
+
+def test_rows_of_a_group_left_half_dropped_are_deleted_on_load() -> None:
+    cfg = config()
+    groups = Groups(cfg)
+    groups.on_alert(make_alert("ru-1"), now=0.0)
+    groups.due(30.0)
+    rows = dict(groups.dispatcher.rows())
+    orphan = next(k for k in rows if k.startswith(b"alert\0"))
+    # The group's alert rows are gone but its own row and log entry are not; and an alert
+    # row of a group with no row of its own.
+    half = {k: v for k, v in rows.items() if not k.startswith(b"alert\0")}
+    half[orphan.replace(b"ru-1", b"ru-9")] = rows[orphan]
+    restored = Dispatcher.from_rows(cfg, half.items())
+    assert restored.groups == {}
+    assert sorted(restored.take_changes()) == sorted((k, None) for k in half)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from padit_stream.alerting.incidents import IncidentLog
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.notification import Notification
+from padit_stream.schema import Alert
 from tests.unit.changelog import Rows
 
 FIRING = Alert(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from padit_stream.alerting.config import InhibitRuleConfig, LifecycleConfig
 from padit_stream.alerting.inhibit import Inhibitor
 from padit_stream.alerting.lifecycle import AlertEngine
-from padit_stream.alerting.model import Anomaly, MuteStatus
 from padit_stream.alerting.mute import mute_alert
 from padit_stream.alerting.silence import SilenceStore
+from padit_stream.errors import DecodeError
+from padit_stream.schema import Anomaly, MuteStatus
 
 CRITICAL_MUTES_WARNING = InhibitRuleConfig(
     source_matchers=['severity="critical"'],
@@ -100,3 +103,12 @@ def test_mute_combines_silences_and_inhibition() -> None:
     assert mute_alert(alert, 5.0, store).mute_status == MuteStatus("suppressed", ("s",), ())
     assert mute_alert(alert, 11.0, store).mute_status == MuteStatus("active", (), ())
     assert alert.mute_status.state == "unprocessed"
+
+
+def test_mute_status_round_trips_and_rejects_unknown_states() -> None:
+    status = MuteStatus.of(("s1",), ("fp-up",))
+    assert status.state == "suppressed"
+    assert MuteStatus.from_dict(status.to_dict()) == status
+    assert MuteStatus.from_dict(None) == MuteStatus("unprocessed")
+    with pytest.raises(DecodeError, match=r"mute_status\.state"):
+        MuteStatus.from_dict({"state": "silenced"})

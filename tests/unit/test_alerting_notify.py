@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from padit_stream.alerting.config import DeliveryConfig
-from padit_stream.alerting.model import Alert
 from padit_stream.alerting.nflog import Outbox, OutboxEntry
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.notify.base import DeliveryError, Notifier
 from padit_stream.alerting.notify.delivery import Delivery
 from padit_stream.alerting.notify.stats import DeliveryStats
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 
 class Scripted(Notifier):

@@ -15,7 +15,6 @@ from padit_stream.alerting.config import (
     WebhookConfig,
 )
 from padit_stream.alerting.lifecycle import AlertEngine
-from padit_stream.alerting.model import Alert, Anomaly
 from padit_stream.alerting.notification import Notification
 from padit_stream.alerting.notify import (
     EmailNotifier,
@@ -25,6 +24,7 @@ from padit_stream.alerting.notify import (
     parse_retry_after,
 )
 from padit_stream.alerting.notify.base import HttpMessage
+from padit_stream.schema import Alert, Anomaly
 
 ENGINE = AlertEngine(LifecycleConfig(keep_firing_for=0), external_url="http://padit.test:8080")
 

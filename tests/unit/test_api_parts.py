@@ -7,11 +7,11 @@ import pytest
 from padit_stream.api.auth import Tokens, check_bind
 from padit_stream.api.errors import ApiError
 from padit_stream.api.query import Params, decode_cursor, encode_cursor, parse_matchers
-from padit_stream.api.series_state import SeriesFilter, list_partition, merge_history
+from padit_stream.api.series_state import SeriesFilter, list_series, merge_history
 from padit_stream.api.times import format_time, parse_time
 from padit_stream.core.history import SCORES, VALUES, HistoryConfig, HistoryState, meta_key
-from padit_stream.core.wire import metric_key
 from padit_stream.errors import ConfigError
+from padit_stream.schema import metric_key
 from tests.unit.changelog import Rows
 
 
@@ -99,14 +99,15 @@ def test_listing_filters_and_states() -> None:
     _series(rows, "du-2", "rtt_ms", 2.0, 0.1, wall=1000.0)
     _series(rows, "du-3", "rtt_ms", 3.0, 0.1, wall=10.0)
     _series(rows, "du-4", "rtt_ms", 4.0, 0.1, wall=1000.0)
-    scan = sorted((k, v) for k, v in rows.items() if k.startswith(meta_key(VALUES, b"")))
+    scan = [(0, k, v) for k, v in rows.items() if k.startswith(meta_key(VALUES, b""))]
 
-    def listing(flt: SeriesFilter) -> list[tuple[str, str]]:
-        items = list_partition(
-            scan,
-            rows.get,
+    def listing(flt: SeriesFilter, limit: int | None = None) -> list[tuple[str, str]]:
+        items = list_series(
+            reversed(scan),
+            lambda p, k: rows.get(k),
             flt=flt,
-            alert_phase=lambda s, m, d: "firing" if s == "du-4" else "inactive",
+            alert_phase=lambda p, s, m, d: "firing" if s == "du-4" else "inactive",
+            limit=limit,
             now=1000.0,
             stale_after=300.0,
             threshold=0.5,
@@ -120,6 +121,7 @@ def test_listing_filters_and_states() -> None:
         ("du-4", "alerting"),
     ]
     assert listing(SeriesFilter(state="stale")) == [("du-3", "stale")]
+    assert listing(SeriesFilter(), limit=2) == [("du-1", "anomalous"), ("du-2", "ok")]
     assert listing(SeriesFilter(after=("du-2", "rtt_ms"))) == [
         ("du-3", "stale"),
         ("du-4", "alerting"),

@@ -7,17 +7,15 @@ import struct
 
 import pytest
 
+from padit_stream.core.alert_intervals import Interval, decode_intervals, merge_intervals
 from padit_stream.core.history import (
     SCORES,
     VALUES,
     HistoryConfig,
     HistoryState,
-    Interval,
-    decode_intervals,
-    merge_intervals,
     read_buckets,
 )
-from padit_stream.core.wire import metric_key
+from padit_stream.schema import metric_key
 from tests.unit.changelog import Rows
 
 KEY = metric_key("du-1", "latency_ms")

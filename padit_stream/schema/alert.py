@@ -1,8 +1,5 @@
-"""Records of the alert stage: the anomaly it reads and the alert it writes.
-
-Both are plain data with ``to_dict``/``from_dict`` so that the stream job can carry them
-as JSON and the web view can show them without importing Faust.
-"""
+"""Anomaly and Alert records: what the detection stage writes and the alert stage reads and
+writes, as plain data with one codec each (``encode``/``to_dict`` and ``from_dict``)."""
 
 from __future__ import annotations
 
@@ -171,6 +168,30 @@ class Anomaly:
     def fingerprint(self) -> str:
         """Fingerprint of the series this evaluation belongs to."""
         return fingerprint(self.source_id, self.metric_name, self.detector, self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields: the anomaly record."""
+        return {
+            "timestamp": self.timestamp,
+            "source_id": self.source_id,
+            "metric_name": self.metric_name,
+            "score": self.score,
+            "is_anomaly": self.is_anomaly,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+            "detector": self.detector,
+            "labels": self.labels,
+        }
+
+    def encode(self) -> bytes:
+        """The anomaly record's bytes.
+
+        Example:
+            >>> raw = Anomaly(1.0, "du-1", "rtt_ms", 0.9, True, detector="zscore").encode()
+            >>> Anomaly.from_dict(orjson.loads(raw)).score
+            0.9
+        """
+        return orjson.dumps(self.to_dict())
 
 
 @dataclass(frozen=True, slots=True)
