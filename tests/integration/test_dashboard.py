@@ -237,16 +237,24 @@ def test_anomaly_fires_then_a_silence_from_it_mutes_it_and_expiring_unmutes(
     assert api(demo, f"/alerts/{alert_id}").json()["silenced_by"] == [silence_id]
     shot(page, "05-alert-silenced")
 
+    # A second tab keeps the alerts open; it must follow the expiry by polling, unreloaded.
+    watcher = page.context.new_page()
+    sign_in(watcher, demo, "#/alerts")
+    watched = watcher.locator(f'li.alert-row[data-alert-id="{alert_id}"]')
+    expect(watched).to_have_attribute("data-muted", "true", timeout=WAIT_MS)
+    watcher.evaluate("window.notReloaded = true")
+
     page.goto(f"{demo.worker.url}/#/silences")
     row_s = page.locator(f'li.silence-row[data-silence-id="{silence_id}"]')
     row_s.get_by_role("button", name="Expire").click()
     row_s.get_by_role("button", name="Yes, expire").click()
     expect(row_s).to_have_count(0, timeout=WAIT_MS)
 
-    page.goto(f"{demo.worker.url}/#/alerts")
-    unmuted = page.locator(f'li.alert-row[data-alert-id="{alert_id}"]')
-    expect(unmuted).to_have_attribute("data-muted", "false", timeout=WAIT_MS)
+    expect(watched).to_have_attribute("data-muted", "false", timeout=WAIT_MS)
+    expect(watched.locator(".muted-badge")).to_have_count(0)
+    assert watcher.evaluate("window.notReloaded") is True
     assert api(demo, f"/alerts/{alert_id}").json()["silenced_by"] == []
+    shot(watcher, "06-alert-unmuted")
 
 
 def test_series_page_marks_the_anomaly_at_its_minute(page: Page, demo: Demo) -> None:
@@ -283,7 +291,7 @@ def test_series_page_marks_the_anomaly_at_its_minute(page: Page, demo: Demo) -> 
     page.mouse.move(canvas_box["x"] + x, canvas_box["y"] + canvas_box["height"] / 2, steps=5)
     legend = chart.locator(".u-legend")
     expect(legend).to_contain_text(spike_minute.replace("T", " ")[:16])
-    shot(page, "06-series-chart")
+    shot(page, "07-series-chart")
 
 
 def _epoch(rfc3339: str) -> float:
@@ -359,7 +367,7 @@ def test_series_list_holds_thousands_of_series(
         assert rows.count() < 100, rows.count()
         page.get_by_label("search series").fill("bulk-012")
         expect(count).to_have_text(f"10 of {BULK}")
-        shot(page, "07-series-list-search")
+        shot(page, "08-series-list-search")
     finally:
         context.close()
         stream.close()
