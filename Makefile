@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench soak run clean
+.PHONY: setup ui ui-lint ui-test peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench soak run clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed ui
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,31 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# System packages for the real test peers (netconfd, sshd, socat, tshark) and tools (kcat,
-# docker-compose).
+# The operator console (ui/, TypeScript + Vite): npm ci from the lockfile, then a build into
+# padit_stream/ui_dist, which the worker serves at / and a wheel carries. Rebuilt only when
+# ui/ changes.
+UI_DIST := padit_stream/ui_dist/index.html
+UI_SRC := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json
+UI_MODULES := ui/node_modules/.package-lock.json
+
+ui: $(UI_DIST)
+
+$(UI_MODULES): ui/package.json ui/package-lock.json
+	@command -v npm >/dev/null || { echo "make ui: npm not found; install Node.js 18+ (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+$(UI_DIST): $(UI_MODULES) $(UI_SRC)
+	cd ui && npm run build
+
+ui-lint: $(UI_MODULES)
+	cd ui && npm run lint
+
+ui-test: $(UI_MODULES)
+	cd ui && npm test
+
+# System packages for the real test peers (netconfd, sshd, socat, tshark, chromium) and tools
+# (kcat, docker-compose).
 peers:
 	bash scripts/install-peers.sh
 	bash scripts/install-tools.sh
@@ -31,7 +54,7 @@ kafka-up: setup
 kafka-down:
 	bash tools/kafka/kafka.sh down
 
-lint: setup
+lint: setup ui-lint
 	$(VENV)/bin/ruff check padit_stream adapters tests
 	$(VENV)/bin/ruff format --check padit_stream adapters tests
 	$(VENV)/bin/mypy
@@ -40,14 +63,14 @@ format: setup
 	$(VENV)/bin/ruff format padit_stream adapters tests
 	$(VENV)/bin/ruff check --fix padit_stream adapters tests
 
-test-unit: setup
+test-unit: setup ui-test
 	$(VENV)/bin/pytest tests/unit -q
 
 # helm + kubeconform built from the Go module proxy, Kubernetes schemas (tests of the chart).
 k8s-tools: setup
 	bash tools/k8s/install.sh
 
-test: setup peers kafka-fetch k8s-tools lint
+test: setup peers kafka-fetch k8s-tools lint ui-test
 	$(VENV)/bin/pytest -q -ra --durations=15
 
 bench: setup kafka-up

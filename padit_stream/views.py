@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from faust.web import Request, Response, View
 
-from padit_stream import api
+from padit_stream import api, webui
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
 from padit_stream.schema import metric_key, partition_for_key
 from padit_stream.stream import Stream
@@ -206,3 +206,4 @@ def register(stream: Stream) -> None:
     page("/silences")(MovedView)
     page("/silences/{silence_id}")(MovedView)
     page("/alerts/{alert_id}")(MovedView)
+    webui.register(stream)

@@ -9,7 +9,8 @@ PORT="${KAFKA_PORT:-9092}"
 export PADIT_BROKER="kafka://127.0.0.1:${PORT}"
 WEB_PORT="${PADIT_WEB_PORT:-6066}"
 export PADIT_WEB_PORT="$WEB_PORT"
-# The API's bearer token: yours if set, else one made for this run (printed below).
+# The API's bearer token, which the dashboard asks for: yours if set, else one made for this
+# run (printed below).
 export PADIT_API_TOKEN="${PADIT_API_TOKEN:-demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}"
 mkdir -p data
 pids=()
@@ -43,7 +44,11 @@ pids+=($!)
 cat <<MSG
 run-demo: worker ready; demo producer sending latency_ms for du-1, du-2, web-1 (log: data/demo.log)
 
-Look at what PADIT sees (alerts appear within a minute):
+  Dashboard:  http://127.0.0.1:${WEB_PORT}/
+  API token:  ${PADIT_API_TOKEN}      (the dashboard asks for it once per tab)
+
+Open the dashboard: the sources appear at once, the du-2 chart and its alert within a minute.
+The same from a shell:
   kcat -b 127.0.0.1:${PORT} -C -t padit.alerts.v1 -f '%k %s\n'
   kcat -b 127.0.0.1:${PORT} -C -t padit.anomalies.v1 -f '%s\n' -o -5 -e
   $PY -m padit_stream tail alerts           # the same without kcat
@@ -51,7 +56,7 @@ Look at what PADIT sees (alerts appear within a minute):
   curl -s -H "Authorization: Bearer ${PADIT_API_TOKEN}" http://127.0.0.1:${WEB_PORT}/api/v1/alerts
   curl -s http://127.0.0.1:${WEB_PORT}/ready
 
-API token for this run: ${PADIT_API_TOKEN}   (API: http://127.0.0.1:${WEB_PORT}/api/v1, OpenAPI at /api/v1/openapi.json)
+API: http://127.0.0.1:${WEB_PORT}/api/v1 (same token; OpenAPI at /api/v1/openapi.json)
 
 Ctrl-C stops the worker and the producer; 'make kafka-down' stops the broker.
 MSG
