@@ -4,7 +4,7 @@ Build detectors from configuration with :func:`build_detector`; the default is t
 :class:`CompositeDetector` (see its module for what each part does and why).
 """
 
-from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.base import Detector, Observation, Verdict, evaluate
 from padit_stream.detectors.composite import CompositeDetector
 from padit_stream.detectors.config import (
     DETECTORS,
@@ -43,5 +43,6 @@ __all__ = [
     "Verdict",
     "WeeklySeasonalDetector",
     "build_detector",
+    "evaluate",
     "load_detection_config",
 ]

@@ -3,11 +3,16 @@
 A detector sees one observation at a time: a mapping with at least ``timestamp`` (event
 time, epoch seconds) and ``value``, plus, in the stream, the window features of the series
 (``mean``, ``std``, ``p99``, ``cusum``, ...). ``score_one`` answers in [0, 1], high meaning
-anomalous, without changing state; ``learn_one`` updates state. The stream and the offline
-backtest call them in the same order: ``score_one`` then ``learn_one``.
+anomalous, without changing state; ``explain_one`` gives the same score with its evidence;
+``learn_one`` updates state.
+
+:func:`evaluate` is the one evaluation step (score and explain, then learn): the detection
+stage, the replay of a detector's inputs on load and the offline backtest all call it, so a
+series gets the same scores in each of them.
 
 Detectors are plain picklable objects: the stream keeps each series' detector in a table
-as pickle bytes, and a restored detector scores exactly as the original.
+as a pickle snapshot plus the inputs since (see :mod:`padit_stream.detectors.persist`), and a
+restored detector scores exactly as the original.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import abc
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-__all__ = ["Detector", "Observation", "Verdict"]
+__all__ = ["Detector", "Observation", "Verdict", "evaluate"]
 
 Observation = Mapping[str, float]
 
@@ -57,3 +62,17 @@ class Detector(abc.ABC):
     def explain_one(self, x: Observation) -> Verdict:
         """Score one observation and say why; the default carries no evidence."""
         return Verdict(self.score_one(x), {})
+
+
+def evaluate(detector: Detector, x: Observation) -> Verdict:
+    """One evaluation: score and explain ``x`` with what was learned before it, then learn it.
+
+    Example:
+        >>> from padit_stream.detectors import EwmaDetector
+        >>> d = EwmaDetector()
+        >>> [round(evaluate(d, {"timestamp": float(i), "value": 1.0}).score, 3) for i in range(2)]
+        [0.0, 0.0]
+    """
+    verdict = detector.explain_one(x)
+    detector.learn_one(x)
+    return verdict
