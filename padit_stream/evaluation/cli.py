@@ -12,6 +12,7 @@ Examples::
         --labels ../shared/nab/labels/combined_windows.json --out results/
     python -m padit_stream.evaluation nab --detector cusum --out results/cusum
     python -m padit_stream.evaluation nab --score-only ../shared/nab/reference-results/numenta
+    python -m padit_stream.evaluation nab --cv      # leave-one-category-out (see cvcli)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 from padit_stream.detectors.config import DETECTORS, DetectionConfig, load_detection_config
 from padit_stream.errors import PaditError
 from padit_stream.evaluation.backtest import FileRun, run_corpus, write_result
+from padit_stream.evaluation.cvcli import add_cv_arguments, run_cv
 from padit_stream.evaluation.nab import (
     PROFILES,
     CorpusScore,
@@ -99,6 +101,7 @@ def add_nab_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--processes", type=int, default=None,
                         help="worker processes (default: one per core)")  # fmt: skip
+    add_cv_arguments(parser)
 
 
 def _find_result(results: Path, name: str) -> Path:
@@ -176,6 +179,12 @@ def _report(results: dict[str, CorpusScore]) -> None:
 
 def run_nab(args: argparse.Namespace) -> int:
     """Run (or load) the results, score them for every profile, print and save the figures."""
+    if args.cv or args.sweep:
+        if args.score_only is not None:
+            raise NabDataError("--cv and --sweep run the detector: drop --score-only")
+        return run_cv(args, _profiles(args))
+    if args.grid:
+        raise NabDataError("--grid needs --cv or --sweep")
     started = time.perf_counter()
     windows = load_windows(args.labels)
     if args.score_only is not None:
