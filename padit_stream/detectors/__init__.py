@@ -4,6 +4,7 @@ Build detectors from configuration with :func:`build_detector`; the default is t
 :class:`CompositeDetector` (see its module for what each part does and why).
 """
 
+from padit_stream.detectors.art import ArtDetector
 from padit_stream.detectors.base import Detector, Observation, Verdict, evaluate
 from padit_stream.detectors.composite import CompositeDetector
 from padit_stream.detectors.config import (
@@ -13,6 +14,7 @@ from padit_stream.detectors.config import (
     build_detector,
     load_detection_config,
 )
+from padit_stream.detectors.context import ContextDetector
 from padit_stream.detectors.extremes import RangeDetector
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.novelty import NoveltyDetector
@@ -25,7 +27,9 @@ from padit_stream.detectors.statistical import CusumDetector, EwmaDetector, Robu
 __all__ = [
     "DETECTORS",
     "AnomalyLikelihood",
+    "ArtDetector",
     "CompositeDetector",
+    "ContextDetector",
     "CusumDetector",
     "DetectionConfig",
     "Detector",

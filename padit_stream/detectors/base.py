@@ -12,12 +12,17 @@ series gets the same scores in each of them.
 
 Detectors are plain picklable objects: the stream keeps each series' detector in a table
 as a pickle snapshot plus the inputs since (see :mod:`padit_stream.detectors.persist`), and a
-restored detector scores exactly as the original.
+restored detector scores exactly as the original. A registered detector pickles as its
+configuration name, its ``state_version`` and its attributes, not its module path, so a
+module can be renamed; on load, :meth:`Detector.migrate_state` turns an older state into the
+current one (by default it gives constructor arguments added since their default value).
 """
 
 from __future__ import annotations
 
 import abc
+import inspect
+import pickle
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -50,6 +55,28 @@ class Detector(abc.ABC):
     #: Whether ``learn_one`` changes anything worth persisting (the stream skips writing
     #: the state of stateless detectors).
     stateful: ClassVar[bool] = True
+    #: Version of the pickled state: bump it when the attributes change meaning, and turn
+    #: older states into the current one in :meth:`migrate_state`.
+    state_version: ClassVar[int] = 1
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        from padit_stream.detectors.config import DETECTORS
+
+        if DETECTORS.get(self.name) is not type(self):  # not registered: pickle by class
+            return super().__reduce__()
+        return (_restore, (self.name, self.state_version, self.__dict__))
+
+    @classmethod
+    def migrate_state(cls, state: dict[str, Any], version: int) -> dict[str, Any]:
+        """The current state from one pickled at ``version``.
+
+        The default adds the constructor arguments the state lacks, at their default value
+        (a detector that gained a parameter); override it when attributes change meaning.
+        """
+        for pname, param in inspect.signature(cls.__init__).parameters.items():
+            if pname != "self" and pname not in state and param.default is not param.empty:
+                state[pname] = param.default
+        return state
 
     @abc.abstractmethod
     def learn_one(self, x: Observation) -> None:
@@ -76,3 +103,16 @@ def evaluate(detector: Detector, x: Observation) -> Verdict:
     verdict = detector.explain_one(x)
     detector.learn_one(x)
     return verdict
+
+
+def _restore(name: str, version: int, state: dict[str, Any]) -> Detector:
+    """Unpickle a registered detector by its configuration name, migrating its state."""
+    from padit_stream.detectors.config import DETECTORS
+
+    cls = DETECTORS.get(name)
+    if cls is None or version > cls.state_version:
+        # A state from a newer PADIT (or a detector since removed): nothing here can read it.
+        raise pickle.UnpicklingError(f"no detector {name!r} reads state version {version}")
+    obj = cls.__new__(cls)
+    obj.__dict__.update(cls.migrate_state(dict(state), version))
+    return obj

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from padit_stream.detectors.art import ArtDetector
 from padit_stream.detectors.base import Detector
+from padit_stream.detectors.context import ContextDetector
 from padit_stream.detectors.extremes import RangeDetector
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
@@ -28,5 +30,7 @@ BASE_DETECTORS: dict[str, type[Detector]] = {
         NoveltyDetector,
         RangeDetector,
         ThresholdDetector,
+        ContextDetector,
+        ArtDetector,
     )
 }
