@@ -13,6 +13,7 @@ Examples::
     python -m padit_stream.evaluation nab --detector cusum --out results/cusum
     python -m padit_stream.evaluation nab --score-only ../shared/nab/reference-results/numenta
     python -m padit_stream.evaluation nab --cv      # leave-one-category-out (see cvcli)
+    python -m padit_stream.evaluation synth --out gen/ --seed 0   # synthetic telemetry
 """
 
 from __future__ import annotations
@@ -220,15 +221,27 @@ def run_nab(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``nab`` subcommand (``padit eval nab ...``)."""
+    """Entry point: ``nab`` and ``synth`` subcommands (``padit eval nab ...``)."""
     parser = argparse.ArgumentParser(
         prog="padit eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
     nab = sub.add_parser("nab", help="backtest and score on NAB")
     add_nab_arguments(nab)
+    synth = sub.add_parser("synth", help="write seeded synthetic telemetry with labelled faults")
+    synth.add_argument("--out", type=Path, required=True, help="corpus directory to write")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--files-per-category", type=int, default=6)
+    synth.add_argument("--rows", type=int, default=4000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "synth":
+        from padit_stream.evaluation.synthetic import write_corpus
+
+        n = write_corpus(args.out, args.seed, args.files_per_category, args.rows)
+        _out(f"{n} files under {args.out / 'data'}, windows in "
+             f"{args.out / 'labels' / 'combined_windows.json'}")  # fmt: skip
+        return 0
     try:
         return run_nab(args)
     except PaditError as exc:
