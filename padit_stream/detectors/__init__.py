@@ -15,6 +15,7 @@ from padit_stream.detectors.config import (
     load_detection_config,
 )
 from padit_stream.detectors.context import ContextDetector
+from padit_stream.detectors.counts import CountDetector
 from padit_stream.detectors.extremes import RangeDetector
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.novelty import NoveltyDetector
@@ -30,6 +31,7 @@ __all__ = [
     "ArtDetector",
     "CompositeDetector",
     "ContextDetector",
+    "CountDetector",
     "CusumDetector",
     "DetectionConfig",
     "Detector",

@@ -67,6 +67,7 @@ from padit_stream.detectors._stats import squash
 from padit_stream.detectors.base import Detector, Observation, Verdict
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.registry import BASE_DETECTORS
+from padit_stream.detectors.valuetype import VALUE_TYPES, infer_value_type, stabilise
 
 __all__ = ["DEFAULT_COMPONENTS", "DEFAULT_UNCALIBRATED", "CompositeDetector"]
 
@@ -105,6 +106,10 @@ class CompositeDetector(Detector):
         likelihood_alpha: Smoothing of the likelihood's long-horizon statistics.
         min_std: Floor of the likelihood's standard deviation.
         surprise_half: Surprise (nats) scoring 0.5 under the likelihood calibration.
+        uncalibrated: Components whose score is used as is.
+        value_type: ``continuous``, ``count`` or ``bounded`` (the components see the value
+            through :func:`~padit_stream.detectors.valuetype.stabilise`), or ``auto``: found
+            from the learning period's values (which wait until then).
 
     Example:
         >>> d = CompositeDetector(learning_period=50)
@@ -137,7 +142,16 @@ class CompositeDetector(Detector):
         min_std: float = 0.01,
         surprise_half: float = 11.5,
         uncalibrated: Sequence[str] = DEFAULT_UNCALIBRATED,
+        value_type: str = "continuous",
     ) -> None:
+        if value_type not in (*VALUE_TYPES, "auto"):
+            raise ValueError(
+                f"value_type must be one of {(*VALUE_TYPES, 'auto')}, got {value_type!r}"
+            )
+        self.value_type = value_type
+        # ``auto``: the learning period's rows wait here until the type is known.
+        self._warm: list[Observation] | None = [] if value_type == "auto" else None
+        self._kind = "continuous" if value_type == "auto" else value_type
         self.uncalibrated = uncalibrated
         self._raw_only = [c in uncalibrated for c in components]
         self.components = components
@@ -217,11 +231,31 @@ class CompositeDetector(Detector):
             return best * self.damp / self._peak
         return best
 
+    def _seen_as(self, x: Observation) -> Observation:
+        """``x`` as the components see it: its value stabilised for the series' type."""
+        if self._kind == "continuous":
+            return x
+        return {**x, "value": stabilise(float(x["value"]), self._kind)}
+
     def score_one(self, x: Observation) -> float:
-        best, _ = self._combined(self._raws(x))
+        if self._warm is not None:
+            return 0.0
+        best, _ = self._combined(self._raws(self._seen_as(x)))
         return squash(self._held(best), 1.0)
 
     def learn_one(self, x: Observation) -> None:
+        warm = self._warm
+        if warm is None:
+            self._learn(self._seen_as(x))
+            return
+        warm.append(x)
+        if len(warm) >= self.learning_period:
+            self._kind = infer_value_type([float(y["value"]) for y in warm])
+            self._warm = None
+            for y in warm:
+                self._learn(self._seen_as(y))
+
+    def _learn(self, x: Observation) -> None:
         raws = self._raws(x)
         best, _ = self._combined(raws)
         if self._held(best) >= self.alarm_ratio:
@@ -247,6 +281,9 @@ class CompositeDetector(Detector):
         self._cache = None
 
     def explain_one(self, x: Observation) -> Verdict:
+        if self._warm is not None:
+            return Verdict(0.0, {"learning": True, "value_type": "auto (learning)"})
+        x = self._seen_as(x)
         best, cal = self._combined(self._raws(x))
         damped = self._quiet > 0
         score = squash(self._held(best), 1.0)
@@ -263,6 +300,7 @@ class CompositeDetector(Detector):
                 "alarm_ratio": self.alarm_ratio,
                 "held_off": damped,
                 "learning": self._n < self.learning_period,
+                "value_type": self._kind,
                 "components": {
                     self.components[i]: self._parts[i].explain_one(x).evidence for i in explained
                 },

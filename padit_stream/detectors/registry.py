@@ -5,6 +5,7 @@ from __future__ import annotations
 from padit_stream.detectors.art import ArtDetector
 from padit_stream.detectors.base import Detector
 from padit_stream.detectors.context import ContextDetector
+from padit_stream.detectors.counts import CountDetector
 from padit_stream.detectors.extremes import RangeDetector
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
@@ -32,5 +33,6 @@ BASE_DETECTORS: dict[str, type[Detector]] = {
         ThresholdDetector,
         ContextDetector,
         ArtDetector,
+        CountDetector,
     )
 }
