@@ -6,6 +6,13 @@ far. A window that resonates with a category (matches it at least ``vigilance``)
 window that resonates with none starts a new category, and that is the anomaly. Why this
 generalises: the categories are learned from the series itself, first through a warm-up that
 only learns what normal looks like, and a shape stops being novel once it has a category.
+
+Measured with ``padit eval nab --cv`` (standard / low FP / low FN): alone 14.89 / 10.57 /
+17.20 at the defaults, and unstable in ``vigilance`` (0.7: 33.99, 0.8: -5.08, 0.95: 6.99);
+inside the composite (calibrated by its record) 64.86 / 55.91 / 69.30 against 66.83 without
+it. What is missing against ARTime: its vigilance adapted to the series during the warm-up,
+and features that are not raw windows (a spike moves one element of eight, so the window
+still resonates). Not part of the default composite.
 """
 
 from __future__ import annotations
@@ -77,7 +84,10 @@ class ArtDetector(Detector):
         self._scale = 1.0
         self._recent: list[float] = []  # the last window - 1 scaled values
         self._w = np.zeros((0, 2 * window))
+        self._wsum = np.zeros(0)  # |w| per category
         self._uses = np.zeros(0)
+        # The overlaps of the last input scored, reused by learn_one on the same row.
+        self._last: tuple[float, FloatArray] | None = None
 
     def _scaled(self, v: float) -> float:
         u = 0.25 + 0.5 * (v - self._lo) * self._scale
@@ -85,8 +95,14 @@ class ArtDetector(Detector):
 
     def _match(self, inp: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per category: (match |I ^ w| / |I|, choice |I ^ w| / (alpha + |w|))."""
-        overlap = np.minimum(inp, self._w).sum(axis=1)
-        return overlap / self.window, overlap / (self.choice + self._w.sum(axis=1))
+        u = float(inp[self.window - 1])
+        last = self._last
+        if last is not None and last[0] == u:
+            overlap = last[1]
+        else:
+            overlap = np.minimum(inp, self._w).sum(axis=1)
+            self._last = (u, overlap)
+        return overlap / self.window, overlap / (self.choice + self._wsum)
 
     def _deficit(self, v: float) -> tuple[float, float]:
         if self._warm is not None or len(self._w) == 0:
@@ -108,10 +124,12 @@ class ArtDetector(Detector):
                 if choice[j] >= 0.0:
                     beta = self.learning_rate
                     self._w[j] = beta * np.minimum(inp, self._w[j]) + (1.0 - beta) * self._w[j]
+                    self._wsum[j] = self._w[j].sum()
                     self._uses[j] += 1.0
                     inp = None
             if inp is not None:
                 self._add(inp)
+        self._last = None
         self._recent.append(u)
         if len(self._recent) >= self.window:  # keep window - 1
             del self._recent[0]
@@ -129,10 +147,12 @@ class ArtDetector(Detector):
     def _add(self, inp: FloatArray) -> None:
         if len(self._w) < self.max_categories:
             self._w = np.vstack([self._w, inp])
+            self._wsum = np.append(self._wsum, inp.sum())
             self._uses = np.append(self._uses, 1.0)
         else:
             j = int(self._uses.argmin())
             self._w[j] = inp
+            self._wsum[j] = inp.sum()
             self._uses[j] = 1.0
 
     def learn_one(self, x: Observation) -> None:

@@ -5,6 +5,17 @@ are its *contexts*, and a context never seen before is the anomaly.
 Why this generalises: it needs no model of the series' shape (no seasonality, no distribution),
 only the range it learned in its warm-up, and what it has seen stops being novel by itself, so
 a new normal stops alarming after one occurrence, and a noisy series quickly knows its noise.
+
+Measured with ``padit eval nab --cv`` (leave-one-category-out over the 35 dev files; standard
+/ low FP / low FN): alone 49.03 / 44.46 / 52.08. Inside the composite, used as is like
+``range`` (``uncalibrated``): 68.54 / 59.83 / 73.57 against 66.83 / 59.63 / 71.22 without it,
+but the gain does not hold over a +-25% change of its parameters (``learning_period`` 225 or
+375: 66.17 or 66.53; ``half`` 0.375: 65.78; ``levels`` 6 or 10: 66.97 or 69.53), choosing
+``levels`` and ``half`` inside the folds gives 66.77, and on the synthetic telemetry of
+:mod:`padit_stream.evaluation.synthetic` (seed 1, 48 files) it costs 1.4 points (66.60 against
+67.96). So it is not part of the default composite. At the thresholds the profiles choose,
+only order-1 novelty (a value in a bin never visited) reaches the alarm inside the composite:
+``order`` 2, 3 or 4 give the same figures there.
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
 """Count series (errors, drops, retransmissions per interval): surprise under a Poisson-like
 rate, so a burst of 6 on a counter averaging 0.5 weighs what 130 does on one averaging 100,
-and a busy counter falling to zero is seen while a sparse one's zeros are not."""
+and a busy counter falling to zero is seen while a sparse one's zeros are not.
+
+Measured with ``padit eval nab --cv``: inside the composite 66.63 / 59.23 / 71.08 (standard /
+low FP / low FN) against 66.83 / 59.63 / 71.22 without it on NAB, which has few count series;
+on the synthetic telemetry (seed 1) 67.96 / 60.70 / 63.00 against 67.96 / 60.70 / 63.19. Meant
+for metrics configured as counts (``detection.metrics``), not part of the default composite.
+"""
 
 from __future__ import annotations
 
