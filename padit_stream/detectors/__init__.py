@@ -17,6 +17,7 @@ from padit_stream.detectors.config import (
 from padit_stream.detectors.context import ContextDetector
 from padit_stream.detectors.counts import CountDetector
 from padit_stream.detectors.extremes import RangeDetector
+from padit_stream.detectors.flatline import FlatlineDetector
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
@@ -37,6 +38,7 @@ __all__ = [
     "Detector",
     "DetectorSpec",
     "EwmaDetector",
+    "FlatlineDetector",
     "LevelShiftDetector",
     "NoveltyDetector",
     "Observation",

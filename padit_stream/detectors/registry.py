@@ -7,6 +7,7 @@ from padit_stream.detectors.base import Detector
 from padit_stream.detectors.context import ContextDetector
 from padit_stream.detectors.counts import CountDetector
 from padit_stream.detectors.extremes import RangeDetector
+from padit_stream.detectors.flatline import FlatlineDetector
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
 from padit_stream.detectors.seasonal import SeasonalDetector, WeeklySeasonalDetector
@@ -34,5 +35,6 @@ BASE_DETECTORS: dict[str, type[Detector]] = {
         ContextDetector,
         ArtDetector,
         CountDetector,
+        FlatlineDetector,
     )
 }

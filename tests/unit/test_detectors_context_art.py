@@ -12,6 +12,7 @@ from padit_stream.detectors import (
     ContextDetector,
     CountDetector,
     Detector,
+    FlatlineDetector,
 )
 from padit_stream.detectors.valuetype import infer_value_type, stabilise
 
@@ -95,3 +96,16 @@ def test_count_detector_judges_counts_by_their_rate() -> None:
     assert sparse.score_one(zero) < 0.2 < 0.5 < busy.score_one(zero)
     # The same surprise at both rates: about 5 Poisson sigmas on the Anscombe scale.
     assert abs(sparse.score_one(obs(2000, 6.0)) - busy.score_one(obs(2000, 128.0))) < 0.1
+
+
+def test_flatline_flags_a_stuck_value_longer_than_any_run_before() -> None:
+    rng = np.random.default_rng(4)
+    # A counter that often sits at zero for up to 20 rows: its record, not a fixed length.
+    values = [0.0 if (i // 20) % 3 == 0 else float(rng.integers(1, 9)) for i in range(1200)]
+    values[900:960] = [5.0] * 60  # stuck
+    d = FlatlineDetector()
+    scores = run(d, values)
+    assert max(scores[:900]) < 0.5
+    first = next(i for i, s in enumerate(scores) if s > 0.5)
+    assert 900 + 20 < first < 960
+    assert d.explain_one(obs(1200, values[-1])).evidence["longest_run"] >= 60
