@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from padit_stream.configfile import config_error
 from padit_stream.detectors.config import DetectorSpec
 from padit_stream.errors import ConfigError
 
@@ -69,8 +70,7 @@ def with_params(spec: DetectorSpec, assignment: Mapping[str, Any]) -> DetectorSp
     try:
         return DetectorSpec(detector=spec.detector, params=params)
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]) for e in exc.errors())
-        raise ConfigError(f"grid for detector {spec.detector!r}: {problems}") from exc
+        raise config_error(exc, f"--grid/--sweep for detector {spec.detector!r}") from exc
 
 
 def expand(grid: Sequence[tuple[str, Sequence[Any]]]) -> list[Assignment]:
