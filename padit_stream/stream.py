@@ -20,7 +20,7 @@ from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import EventClocks, TimeBounds
 from padit_stream.core.history import SCORES, VALUES, HistoryConfig, HistoryState
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.detectors import Detector
+from padit_stream.detectors import Detector, evaluate
 from padit_stream.detectors.config import build_detector
 from padit_stream.detectors.persist import PersistedDetector
 from padit_stream.schema import (
@@ -100,9 +100,7 @@ class Stream:
 
 def _replay(detector: Detector, raw: bytes) -> None:
     # What the detection stage did with this features record, minus its outputs.
-    x = features_observation(decode_record(raw, FEATURES_FIELDS))
-    detector.explain_one(x)
-    detector.learn_one(x)
+    evaluate(detector, features_observation(decode_record(raw, FEATURES_FIELDS)))
 
 
 def build(app: Any, settings: Settings) -> Stream:

@@ -4,7 +4,8 @@ Build detectors from configuration with :func:`build_detector`; the default is t
 :class:`CompositeDetector` (see its module for what each part does and why).
 """
 
-from padit_stream.detectors.base import Detector, Observation, Verdict
+from padit_stream.detectors.art import ArtDetector
+from padit_stream.detectors.base import Detector, Observation, Verdict, evaluate
 from padit_stream.detectors.composite import CompositeDetector
 from padit_stream.detectors.config import (
     DETECTORS,
@@ -13,7 +14,10 @@ from padit_stream.detectors.config import (
     build_detector,
     load_detection_config,
 )
+from padit_stream.detectors.context import ContextDetector
+from padit_stream.detectors.counts import CountDetector
 from padit_stream.detectors.extremes import RangeDetector
+from padit_stream.detectors.flatline import FlatlineDetector
 from padit_stream.detectors.likelihood import AnomalyLikelihood
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
@@ -25,12 +29,16 @@ from padit_stream.detectors.statistical import CusumDetector, EwmaDetector, Robu
 __all__ = [
     "DETECTORS",
     "AnomalyLikelihood",
+    "ArtDetector",
     "CompositeDetector",
+    "ContextDetector",
+    "CountDetector",
     "CusumDetector",
     "DetectionConfig",
     "Detector",
     "DetectorSpec",
     "EwmaDetector",
+    "FlatlineDetector",
     "LevelShiftDetector",
     "NoveltyDetector",
     "Observation",
@@ -43,5 +51,6 @@ __all__ = [
     "Verdict",
     "WeeklySeasonalDetector",
     "build_detector",
+    "evaluate",
     "load_detection_config",
 ]

@@ -3,22 +3,32 @@
 A detector sees one observation at a time: a mapping with at least ``timestamp`` (event
 time, epoch seconds) and ``value``, plus, in the stream, the window features of the series
 (``mean``, ``std``, ``p99``, ``cusum``, ...). ``score_one`` answers in [0, 1], high meaning
-anomalous, without changing state; ``learn_one`` updates state. The stream and the offline
-backtest call them in the same order: ``score_one`` then ``learn_one``.
+anomalous, without changing state; ``explain_one`` gives the same score with its evidence;
+``learn_one`` updates state.
+
+:func:`evaluate` is the one evaluation step (score and explain, then learn): the detection
+stage, the replay of a detector's inputs on load and the offline backtest all call it, so a
+series gets the same scores in each of them.
 
 Detectors are plain picklable objects: the stream keeps each series' detector in a table
-as pickle bytes, and a restored detector scores exactly as the original.
+as a pickle snapshot plus the inputs since (see :mod:`padit_stream.detectors.persist`), and a
+restored detector scores exactly as the original. A registered detector pickles as its
+configuration name, its ``state_version`` and its attributes, not its module path, so a
+module can be renamed; on load, :meth:`Detector.migrate_state` turns an older state into the
+current one (by default it gives constructor arguments added since their default value).
 """
 
 from __future__ import annotations
 
 import abc
+import inspect
+import pickle
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from padit_stream.detectors.space import Param
 
-__all__ = ["Detector", "Observation", "Verdict"]
+__all__ = ["Detector", "Observation", "Verdict", "evaluate"]
 
 Observation = Mapping[str, float]
 
@@ -51,6 +61,29 @@ class Detector(abc.ABC):
     #: when there is nothing to tune.
     search_space: ClassVar[dict[str, Param]] = {}
 
+    #: Version of the pickled state: bump it when the attributes change meaning, and turn
+    #: older states into the current one in :meth:`migrate_state`.
+    state_version: ClassVar[int] = 1
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        from padit_stream.detectors.config import DETECTORS
+
+        if DETECTORS.get(self.name) is not type(self):  # not registered: pickle by class
+            return super().__reduce__()
+        return (_restore, (self.name, self.state_version, self.__dict__))
+
+    @classmethod
+    def migrate_state(cls, state: dict[str, Any], version: int) -> dict[str, Any]:
+        """The current state from one pickled at ``version``.
+
+        The default adds the constructor arguments the state lacks, at their default value
+        (a detector that gained a parameter); override it when attributes change meaning.
+        """
+        for pname, param in inspect.signature(cls.__init__).parameters.items():
+            if pname != "self" and pname not in state and param.default is not param.empty:
+                state[pname] = param.default
+        return state
+
     @abc.abstractmethod
     def learn_one(self, x: Observation) -> None:
         """Update the state with one observation."""
@@ -62,3 +95,30 @@ class Detector(abc.ABC):
     def explain_one(self, x: Observation) -> Verdict:
         """Score one observation and say why; the default carries no evidence."""
         return Verdict(self.score_one(x), {})
+
+
+def evaluate(detector: Detector, x: Observation) -> Verdict:
+    """One evaluation: score and explain ``x`` with what was learned before it, then learn it.
+
+    Example:
+        >>> from padit_stream.detectors import EwmaDetector
+        >>> d = EwmaDetector()
+        >>> [round(evaluate(d, {"timestamp": float(i), "value": 1.0}).score, 3) for i in range(2)]
+        [0.0, 0.0]
+    """
+    verdict = detector.explain_one(x)
+    detector.learn_one(x)
+    return verdict
+
+
+def _restore(name: str, version: int, state: dict[str, Any]) -> Detector:
+    """Unpickle a registered detector by its configuration name, migrating its state."""
+    from padit_stream.detectors.config import DETECTORS
+
+    cls = DETECTORS.get(name)
+    if cls is None or version > cls.state_version:
+        # A state from a newer PADIT (or a detector since removed): nothing here can read it.
+        raise pickle.UnpicklingError(f"no detector {name!r} reads state version {version}")
+    obj = cls.__new__(cls)
+    obj.__dict__.update(cls.migrate_state(dict(state), version))
+    return obj

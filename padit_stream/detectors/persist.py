@@ -6,7 +6,7 @@ stream writes the evaluated features record itself (a few hundred bytes) as a nu
 *input row*, and a snapshot of the detector every ``SNAPSHOT_EVERY`` evaluations, or when
 the worker drops the detector from memory. A snapshot deletes the input rows it includes.
 Loading takes the snapshot and replays the input rows after it through the same calls the
-stream made (``explain_one`` then ``learn_one``), so the detector is the one it was.
+stream made (:func:`padit_stream.detectors.base.evaluate`), so the detector is the one it was.
 
 Rows of a series ``key``: ``key`` holds the snapshot (a version byte, the number of
 evaluations it includes, the input offset of the last one, the pickle);
@@ -80,7 +80,7 @@ class PersistedDetector(Generic[D]):
         return 0 <= offset <= self.last_offset
 
     def evaluated(self, raw: bytes, offset: int = -1) -> None:
-        """Record one evaluation, after ``explain_one`` and ``learn_one`` on ``raw``.
+        """Record one evaluation (``evaluate``) of the input ``raw``.
 
         ``offset`` is the input record's offset in its partition (-1: not from a topic).
         """

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from padit_stream.detectors.art import ArtDetector
 from padit_stream.detectors.base import Detector
+from padit_stream.detectors.context import ContextDetector
+from padit_stream.detectors.counts import CountDetector
 from padit_stream.detectors.extremes import RangeDetector
+from padit_stream.detectors.flatline import FlatlineDetector
 from padit_stream.detectors.novelty import NoveltyDetector
 from padit_stream.detectors.rules import ThresholdDetector
 from padit_stream.detectors.seasonal import SeasonalDetector, WeeklySeasonalDetector
@@ -28,5 +32,9 @@ BASE_DETECTORS: dict[str, type[Detector]] = {
         NoveltyDetector,
         RangeDetector,
         ThresholdDetector,
+        ContextDetector,
+        ArtDetector,
+        CountDetector,
+        FlatlineDetector,
     )
 }

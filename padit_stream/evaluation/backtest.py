@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from padit_stream.detectors.base import Detector
+from padit_stream.detectors.base import Detector, evaluate
 from padit_stream.detectors.config import DetectionConfig, build_detector
 from padit_stream.evaluation.nab import list_data_files, load_series
 
@@ -31,19 +31,15 @@ FloatArray = npt.NDArray[np.float64]
 def run_series(
     detector: Detector, timestamps: Sequence[float], values: Sequence[float]
 ) -> FloatArray:
-    """Score then learn each row in order; return the scores.
+    """Evaluate each row in order (the stream's step, :func:`evaluate`); return the scores.
 
     Each observation is ``{"timestamp": epoch_seconds, "value": v}``, as the stream sends it.
     """
     out = np.empty(len(values), dtype=np.float64)
     ts = [float(t) for t in timestamps]
     vs = [float(v) for v in values]
-    score_one = detector.score_one
-    learn_one = detector.learn_one
     for i, (t, v) in enumerate(zip(ts, vs, strict=True)):
-        x = {"timestamp": t, "value": v}
-        out[i] = score_one(x)
-        learn_one(x)
+        out[i] = evaluate(detector, {"timestamp": t, "value": v}).score
     return out
 
 

@@ -12,6 +12,8 @@ Examples::
         --labels ../shared/nab/labels/combined_windows.json --out results/
     python -m padit_stream.evaluation nab --detector cusum --out results/cusum
     python -m padit_stream.evaluation nab --score-only ../shared/nab/reference-results/numenta
+    python -m padit_stream.evaluation nab --cv      # leave-one-category-out (see cvcli)
+    python -m padit_stream.evaluation synth --out gen/ --seed 0   # synthetic telemetry
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from padit_stream.detectors.config import DETECTORS, DetectionConfig, load_detection_config
 from padit_stream.errors import PaditError
 from padit_stream.evaluation.backtest import FileRun, run_corpus, write_result
+from padit_stream.evaluation.cvcli import add_cv_arguments, run_cv
 from padit_stream.evaluation.nab import (
     PROFILES,
     CorpusScore,
@@ -99,6 +102,7 @@ def add_nab_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--processes", type=int, default=None,
                         help="worker processes (default: one per core)")  # fmt: skip
+    add_cv_arguments(parser)
 
 
 def _find_result(results: Path, name: str) -> Path:
@@ -176,6 +180,12 @@ def _report(results: dict[str, CorpusScore]) -> None:
 
 def run_nab(args: argparse.Namespace) -> int:
     """Run (or load) the results, score them for every profile, print and save the figures."""
+    if args.cv or args.sweep:
+        if args.score_only is not None:
+            raise NabDataError("--cv and --sweep run the detector: drop --score-only")
+        return run_cv(args, _profiles(args))
+    if args.grid:
+        raise NabDataError("--grid needs --cv or --sweep")
     started = time.perf_counter()
     windows = load_windows(args.labels)
     if args.score_only is not None:
@@ -211,15 +221,27 @@ def run_nab(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``nab`` subcommand (``padit eval nab ...``)."""
+    """Entry point: ``nab`` and ``synth`` subcommands (``padit eval nab ...``)."""
     parser = argparse.ArgumentParser(
         prog="padit eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
     nab = sub.add_parser("nab", help="backtest and score on NAB")
     add_nab_arguments(nab)
+    synth = sub.add_parser("synth", help="write seeded synthetic telemetry with labelled faults")
+    synth.add_argument("--out", type=Path, required=True, help="corpus directory to write")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--files-per-category", type=int, default=6)
+    synth.add_argument("--rows", type=int, default=4000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "synth":
+        from padit_stream.evaluation.synthetic import write_corpus
+
+        n = write_corpus(args.out, args.seed, args.files_per_category, args.rows)
+        _out(f"{n} files under {args.out / 'data'}, windows in "
+             f"{args.out / 'labels' / 'combined_windows.json'}")  # fmt: skip
+        return 0
     try:
         return run_nab(args)
     except PaditError as exc:

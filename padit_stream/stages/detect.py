@@ -11,7 +11,7 @@ import orjson
 
 from padit_stream.core.cache import StateCache
 from padit_stream.core.history import HistoryState
-from padit_stream.detectors import Detector
+from padit_stream.detectors import Detector, evaluate
 from padit_stream.detectors.persist import PersistedDetector
 from padit_stream.errors import DecodeError
 from padit_stream.schema import (
@@ -84,8 +84,7 @@ class Detect:
                     continue  # redelivered after a crash: learned from (and published) already
                 detector = state.detector
                 x = features_observation(doc)
-                verdict = detector.explain_one(x)
-                detector.learn_one(x)
+                verdict = evaluate(detector, x)
                 if detector.stateful:
                     # The input is persisted, not the whole detector (see detectors.persist).
                     state.evaluated(record.value, record.offset)
@@ -154,8 +153,7 @@ class Detect:
                 x = features_observation(decode_record(record.value, FEATURES_FIELDS))
             except DecodeError:
                 continue
-            state.detector.explain_one(x)
-            state.detector.learn_one(x)
+            evaluate(state.detector, x)
             if state.detector.stateful:
                 state.evaluated(record.value, record.offset)
                 touched[key] = state

@@ -80,10 +80,10 @@ def test_value_and_timestamp_are_enough_and_features_are_ignored(name: str) -> N
         featured.learn_one(y)
 
 
-# variance_shift measures changes of spread, seasonal_weekly needs weeks of data: their own
-# tests cover them.
+# variance_shift measures changes of spread, seasonal_weekly needs weeks of data, flatline
+# measures repeats: their own tests cover them.
 @pytest.mark.parametrize(
-    "name", [n for n in NAMES if n not in ("variance_shift", "seasonal_weekly")]
+    "name", [n for n in NAMES if n not in ("variance_shift", "seasonal_weekly", "flatline")]
 )
 def test_spike_scores_above_the_typical_row(name: str) -> None:
     det = make(name)
