@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
@@ -25,6 +26,7 @@ __all__ = [
     "ClusterView",
     "DeliveryView",
     "HealthView",
+    "MetricsView",
     "ReadyView",
     "SilenceView",
     "SilencesView",
@@ -226,6 +228,14 @@ class SilenceView(View):
         return self.json(silence.to_api(stage.clock()))
 
 
+class MetricsView(View):
+    """Prometheus text exposition of this worker's metrics (padit_stream.telemetry)."""
+
+    async def get(self, request: Request) -> Response:
+        body = self.app.telemetry.exposition()  # type: ignore[attr-defined]
+        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 class DeliveryView(View):
     """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
 
@@ -246,3 +256,4 @@ def register(stream: Stream) -> None:
     page("/silences")(SilencesView)
     page("/silences/{silence_id}")(SilenceView)
     page("/alerts/delivery")(DeliveryView)
+    page("/metrics")(MetricsView)

@@ -12,7 +12,7 @@ import padit_stream
 
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
 PACKAGES = ["core", "detectors", "alerting", "evaluation", "stages"]
-MODULES_ALSO = ["padit_stream.deadletter", "padit_stream.worker"]
+MODULES_ALSO = ["padit_stream.deadletter", "padit_stream.worker", "padit_stream.series_export"]
 SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
 
 
