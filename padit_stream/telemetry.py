@@ -30,7 +30,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-__all__ = ["StreamTelemetry"]
+__all__ = ["AlertmanagerCollector", "StreamTelemetry"]
 
 logger = logging.getLogger(__name__)
 
@@ -293,3 +293,28 @@ def _counter(name: str, help_text: str, labels: list[str], values: Any) -> Metri
     for label_values, value in values:
         family.add_metric(list(label_values), value)
     return family
+
+
+class AlertmanagerCollector(Collector):
+    """The Alertmanager client's figures (:mod:`padit_stream.alertmanager`)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def collect(self) -> Iterator[Metric]:
+        c = self.client
+        yield _counter(
+            "padit_alertmanager_alerts_sent", "Alerts an Alertmanager accepted.",
+            ["alertmanager"], [((url,), n) for url, n in c.sent.items()],
+        )  # fmt: skip
+        yield _counter(
+            "padit_alertmanager_errors", "Pushes to an Alertmanager that failed.",
+            ["alertmanager"], [((url,), n) for url, n in c.errors.items()],
+        )  # fmt: skip
+        pending = GaugeMetricFamily(
+            "padit_alertmanager_pending", "Alerts waiting to be pushed to an Alertmanager.",
+            labels=["alertmanager"],
+        )  # fmt: skip
+        for url, n in c.pending().items():
+            pending.add_metric([url], n)
+        yield pending

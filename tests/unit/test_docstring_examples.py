@@ -12,7 +12,12 @@ import padit_stream
 
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
 PACKAGES = ["core", "detectors", "alerting", "evaluation", "stages"]
-MODULES_ALSO = ["padit_stream.deadletter", "padit_stream.worker", "padit_stream.series_export"]
+MODULES_ALSO = [
+    "padit_stream.alertmanager",
+    "padit_stream.deadletter",
+    "padit_stream.series_export",
+    "padit_stream.worker",
+]
 SKIP = ("padit_stream.alerting.notifiers", "padit_stream.alerting.stage")
 
 
