@@ -38,6 +38,8 @@ __all__ = ["AlertmanagerClient", "api_alert"]
 
 logger = logging.getLogger(__name__)
 
+#: Row keys: this prefix and the fingerprint (the store also holds Faust's own rows).
+_PREFIX = b"am:"
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _BACKOFF_START = 1.0
 #: Alerts per request (Prometheus' notifier sends at most 64 per request by default; larger
@@ -134,9 +136,10 @@ class AlertmanagerClient:
     def on_alert(self, partition: int, alert: Alert) -> None:
         """Keep ``alert`` (the caller flushes the rows' changelog) and queue it for sending."""
         row = orjson.dumps({"alert": alert.to_dict(), "seen": self.clock()})
-        self.rows.write(partition, [(alert.fingerprint.encode(), row)])
+        key = _PREFIX + alert.fingerprint.encode()
+        self.rows.write(partition, [(key, row)])
         for target in self.targets:
-            target.pending[alert.fingerprint.encode()] = alert
+            target.pending[key] = alert
 
     def on_assigned(self) -> None:
         """Partitions moved: forget what was queued, send this worker's rows at the next tick."""
@@ -154,7 +157,7 @@ class AlertmanagerClient:
         queued = 0
         for partition in partitions:
             expired: list[tuple[bytes, bytes | None]] = []
-            for key, raw in self.rows.items(partition):
+            for key, raw in self.rows.items(partition, _PREFIX):
                 try:
                     doc = orjson.loads(raw)
                     alert = Alert.from_dict(doc["alert"])

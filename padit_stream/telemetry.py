@@ -30,6 +30,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from padit_stream.deadletter import REASON_CLASSES
+
 __all__ = ["AlertmanagerCollector", "StreamTelemetry"]
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,9 @@ _EVAL_SECONDS = (1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3,
 _LAG_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0)
 _RECOVERY_SECONDS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 _PHASES = ("pending", "firing")
+#: Stages that dead-letter (padit_stream.stages, agents, the batch sender).
+_DEAD_LETTER_STAGES = ("decode", "window", "detect", "alert", "notify", "send", "alertmanager")
+_DEAD_LETTER_KEYS = [(s, r) for s in _DEAD_LETTER_STAGES for r in REASON_CLASSES]
 
 
 def _version(dist: str) -> str:
@@ -66,6 +71,8 @@ class StreamTelemetry:
             topics.features.get_topic_name(): "detect",
             topics.anomalies.get_topic_name(): "alert",
         }
+        #: The bulk topics, exported from 0 before their first record.
+        self.stage_topics = tuple(stages)
         self._features = topics.features.get_topic_name()
         self._anomalies = topics.anomalies.get_topic_name()
         #: topic -> records read (bulk topics, counted per slice; others by their agents).
@@ -181,17 +188,21 @@ class _StreamCollector(Collector):
         t = self.t
         stream = t.stream
         sender = stream.sender
+        records_in = {topic: 0 for topic in t.stage_topics} | dict(t.records_in)
         yield _counter(
             "padit_records_in", "Records read, per input topic.", ["topic"],
-            [((k,), v) for k, v in t.records_in.items()],
+            [((k,), v) for k, v in sorted(records_in.items())],
         )  # fmt: skip
         yield _counter(
             "padit_outputs", "Records the broker acknowledged, per output topic.", ["topic"],
             [((k,), v) for k, v in sender.produced.items()],
         )  # fmt: skip
+        # Every known (stage, reason) is exported from 0: rate() sees the first dead letter
+        # only if the series existed before it.
+        dead = dict.fromkeys(_DEAD_LETTER_KEYS, 0) | dict(sender.dead_letter_classes)
         yield _counter(
             "padit_dead_letters", "Records dead-lettered, per stage and reason class.",
-            ["stage", "reason"], sender.dead_letter_classes.items(),
+            ["stage", "reason"], sorted(dead.items()),
         )  # fmt: skip
         yield _counter(
             "padit_output_retries", "Output batches sent again after the broker refused them.",

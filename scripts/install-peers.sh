@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # System packages the adapter integration tests talk to (real peers on loopback / in netns):
 # netconfd (yuma123) + OpenSSH for NETCONF, socat for UDP echo, tshark to decode what we send,
-# iproute2 for network namespaces. Idempotent: returns at once when everything is there.
+# iproute2 for network namespaces; prometheus (with promtool) and prometheus-alertmanager for
+# the monitoring tests (PADIT is scraped by one and pushes alerts to the other).
+# Idempotent: returns at once when everything is there.
 set -euo pipefail
 
 PKGS=(
@@ -12,6 +14,8 @@ PKGS=(
     socat
     tshark
     iproute2
+    prometheus
+    prometheus-alertmanager
 )
 
 missing=()
