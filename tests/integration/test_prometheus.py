@@ -4,10 +4,12 @@ the Grafana dashboards reference only metrics the worker really exposes."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,6 +46,19 @@ def _value(prom: Prometheus, expr: str) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
+class _WebhookSink(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver on loopback that accepts every notification."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def monitored(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
@@ -52,14 +67,18 @@ def monitored(
     doc = yaml.safe_load((REPO_ROOT / "config" / "padit.yaml").read_text())
     # An Alertmanager nobody runs: its client's metrics exist, with errors.
     doc["alertmanager"] = {"urls": [f"http://127.0.0.1:{free_port()}"], "resend_interval_sec": 2}
+    doc["alerting"]["route"].update(group_wait="1s", group_interval="2s")
     config = tmp / "padit.yaml"
     config.write_text(yaml.safe_dump(doc))
+    sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WebhookSink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
     stream = Stream(
         kafka_bootstrap,
         tmp,
         PADIT_EMIT_EVERY_SEC="0",
         PADIT_SERIES_SCORES="true",
         PADIT_CONFIG=str(config),
+        PADIT_WEBHOOK_URL=f"http://127.0.0.1:{sink.server_address[1]}/hook",
     )
     prom = None
     try:
@@ -72,6 +91,8 @@ def monitored(
         if prom is not None:
             prom.stop()
         stream.close()
+        sink.shutdown()
+        sink.server_close()
 
 
 def _spike(source: str, start: float) -> list[tuple[bytes, bytes]]:
@@ -124,6 +145,11 @@ def test_prometheus_sees_the_counters_increase(
     assert _until("du-a firing", lambda: _value(prom, firing) == 2, log)
     assert _until("firing alerts", lambda: _value(prom, 'sum(padit_alerts{state="firing"})'), log)
     assert _value(prom, 'padit_series_value{source_id="du-a"}') == 90.0  # the last spike value
+
+    # The notification stage's webhook delivery, and the transitions it saw.
+    sent = "sum(padit_notifications_sent_total)"
+    assert _until("the webhook delivery counted", lambda: _value(prom, sent), log) >= 1
+    assert _value(prom, 'sum(padit_alert_transitions_total{status="firing"})') >= 2
 
     # Dead letters rising: the example rule goes pending (its for: is 1m).
     rule = 'ALERTS{alertname="PaditDeadLettersRising", stage="decode"}'
