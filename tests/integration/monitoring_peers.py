@@ -6,8 +6,10 @@ by its PID. Recipes: /work/shared/notes/more-peers.md.
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import yaml
 
 from tests.integration.peers import free_port
 
-__all__ = ["Alertmanager", "Prometheus", "require"]
+__all__ = ["Alertmanager", "Prometheus", "WebhookSink", "require"]
 
 INSTALL_HINT = "run scripts/install-peers.sh (as root): it installs prometheus and alertmanager"
 
@@ -168,3 +170,32 @@ class Prometheus(_Server):
         response.raise_for_status()
         alerts: list[dict[str, Any]] = response.json()["data"]["alerts"]
         return alerts
+
+
+class _SinkHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.received.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class WebhookSink:
+    """A webhook receiver on loopback (its own thread) that accepts and records every POST."""
+
+    def __init__(self) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SinkHandler)
+        self.received: list[str] = []
+        self.server.received = self.received  # type: ignore[attr-defined]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

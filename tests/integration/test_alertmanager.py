@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.integration.monitoring_peers import Alertmanager
+from tests.integration.monitoring_peers import Alertmanager, WebhookSink
 from tests.integration.peers import free_port
 from tests.stream_support import REPO_ROOT, Stream, metric_records, produce
 
@@ -24,6 +24,7 @@ EXTERNAL_URL = "http://padit.test:6066"
 def _config(tmp: Path, alertmanager_url: str) -> Path:
     doc = yaml.safe_load((REPO_ROOT / "config" / "padit.yaml").read_text())
     doc["alerting"]["lifecycle"].update(stale_after="60s")
+    doc["alerting"]["route"].update(group_wait="1s", group_interval="1s")
     doc["alerting"]["external_url"] = EXTERNAL_URL
     doc["alertmanager"] = {
         "urls": [alertmanager_url],
@@ -57,12 +58,15 @@ async def test_alerts_reach_a_late_alertmanager_and_resolve_there(
 ) -> None:
     port = free_port()
     am = Alertmanager(tmp_path / "am", port)
+    # PADIT's own notification stage is switched off: this receiver must hear nothing.
+    sink = WebhookSink()
     stream = Stream(
         kafka_bootstrap,
         tmp_path,
         PADIT_EMIT_EVERY_SEC="0",
         PADIT_PARTITIONS="1",  # one partition: another series' event time makes du-a stale
         PADIT_CONFIG=str(_config(tmp_path, am.url)),
+        PADIT_WEBHOOK_URL=sink.url("/hook"),
     )
     try:
         worker = stream.worker()
@@ -115,6 +119,10 @@ async def test_alerts_reach_a_late_alertmanager_and_resolve_there(
         )
         # Resolved by PADIT's push, not merely expired: Alertmanager counted a resolved alert.
         assert _metric(am.url, 'alertmanager_alerts_received_total{status="resolved"') >= 1
+        # Firing and resolved went by, each more than group_wait (1 s) ago.
+        assert sink.received == []
+        assert _metric(worker.url, "padit_notifications_sent_total") == 0
     finally:
         stream.close()
         am.stop()
+        sink.close()

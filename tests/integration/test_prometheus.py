@@ -4,12 +4,10 @@ the Grafana dashboards reference only metrics the worker really exposes."""
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.integration.monitoring_peers import Prometheus, require
+from tests.integration.monitoring_peers import Prometheus, WebhookSink, require
 from tests.integration.peers import free_port
 from tests.stream_support import REPO_ROOT, Stream, Worker, metric_records, produce
 
@@ -29,6 +27,7 @@ T0 = 1_767_225_600.0
 RULES = REPO_ROOT / "config" / "prometheus" / "padit-rules.yml"
 DASHBOARDS = sorted((REPO_ROOT / "config" / "grafana").glob("*.json"))
 JOB = "padit-worker"
+Monitored = tuple[Stream, Worker, Prometheus, WebhookSink]
 
 
 def _until(what: str, check: Callable[[], Any], log: Callable[[], str]) -> Any:
@@ -46,23 +45,10 @@ def _value(prom: Prometheus, expr: str) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
-class _WebhookSink(http.server.BaseHTTPRequestHandler):
-    """A webhook receiver on loopback that accepts every notification."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def monitored(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Stream, Worker, Prometheus]]:
+) -> Iterator[Monitored]:
     tmp = tmp_path_factory.mktemp("prometheus")
     doc = yaml.safe_load((REPO_ROOT / "config" / "padit.yaml").read_text())
     # An Alertmanager nobody runs: its client's metrics exist, with errors.
@@ -70,15 +56,14 @@ def monitored(
     doc["alerting"]["route"].update(group_wait="1s", group_interval="2s")
     config = tmp / "padit.yaml"
     config.write_text(yaml.safe_dump(doc))
-    sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WebhookSink)
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    sink = WebhookSink()
     stream = Stream(
         kafka_bootstrap,
         tmp,
         PADIT_EMIT_EVERY_SEC="0",
         PADIT_SERIES_SCORES="true",
         PADIT_CONFIG=str(config),
-        PADIT_WEBHOOK_URL=f"http://127.0.0.1:{sink.server_address[1]}/hook",
+        PADIT_WEBHOOK_URL=sink.url("/hook"),
     )
     prom = None
     try:
@@ -86,13 +71,12 @@ def monitored(
         worker.wait_ready()
         prom = Prometheus(tmp / "prom", {JOB: [f"127.0.0.1:{worker.port}"]}, [RULES])
         prom.start()
-        yield stream, worker, prom
+        yield stream, worker, prom, sink
     finally:
         if prom is not None:
             prom.stop()
         stream.close()
-        sink.shutdown()
-        sink.server_close()
+        sink.close()
 
 
 def _spike(source: str, start: float) -> list[tuple[bytes, bytes]]:
@@ -102,9 +86,9 @@ def _spike(source: str, start: float) -> list[tuple[bytes, bytes]]:
 
 
 def test_prometheus_sees_the_counters_increase(
-    monitored: tuple[Stream, Worker, Prometheus],
+    monitored: Monitored,
 ) -> None:
-    stream, worker, prom = monitored
+    stream, worker, prom, sink = monitored
     log = worker.log_tail
     _until(
         "the worker target up",
@@ -148,7 +132,8 @@ def test_prometheus_sees_the_counters_increase(
 
     # The notification stage's webhook delivery, and the transitions it saw.
     sent = "sum(padit_notifications_sent_total)"
-    assert _until("the webhook delivery counted", lambda: _value(prom, sent), log) >= 1
+    delivery = lambda: f"{sink.received} {httpx.get(f'{worker.url}/alerts/delivery').text}\n{log()}"  # noqa: E731
+    assert _until("the webhook delivery counted", lambda: _value(prom, sent), delivery) >= 1
     assert _value(prom, 'sum(padit_alert_transitions_total{status="firing"})') >= 2
 
     # Dead letters rising: the example rule goes pending (its for: is 1m).
@@ -156,8 +141,8 @@ def test_prometheus_sees_the_counters_increase(
     _until("PaditDeadLettersRising", lambda: prom.query(rule), log)
 
 
-def test_exposition_passes_promtool(monitored: tuple[Stream, Worker, Prometheus]) -> None:
-    _, worker, _ = monitored
+def test_exposition_passes_promtool(monitored: Monitored) -> None:
+    _, worker, _, _ = monitored
     text = httpx.get(f"{worker.url}/metrics", timeout=10).text
     check = subprocess.run(
         [require("promtool"), "check", "metrics"], input=text, capture_output=True, text=True
@@ -184,9 +169,9 @@ def _exposed(text: str) -> set[str]:
 
 
 def test_dashboards_reference_only_exposed_metrics(
-    monitored: tuple[Stream, Worker, Prometheus],
+    monitored: Monitored,
 ) -> None:
-    _, worker, _ = monitored
+    _, worker, _, _ = monitored
     exposed = _exposed(httpx.get(f"{worker.url}/metrics", timeout=10).text)
     assert DASHBOARDS, "no dashboards in config/grafana"
     for path in DASHBOARDS:
@@ -207,8 +192,8 @@ def test_dashboards_reference_only_exposed_metrics(
     assert regen.returncode == 0, regen.stdout + regen.stderr
 
 
-def test_worker_down_rule_fires(monitored: tuple[Stream, Worker, Prometheus]) -> None:
-    _, worker, prom = monitored
+def test_worker_down_rule_fires(monitored: Monitored) -> None:
+    _, worker, prom, _ = monitored
     worker.stop()
     _until(
         "PaditWorkerDown",
