@@ -2,16 +2,16 @@
 
 Off by default (``metrics.series_scores``): each series becomes three Prometheus series,
 so 100,000 series would be 300,000 on one target. ``metrics.max_series`` caps the series a
-worker exports; further ones are counted in ``padit_series_export_dropped_total``. A series
-is exported by the worker that owns its partition: slices of the features and anomalies
-topics are observed after their stage ran, and a worker's series are forgotten when its
-partitions are revoked (the slices after the rebalance bring back those it still owns).
+worker exports; records of further ones are counted in ``padit_series_export_dropped_total``.
+A series is exported by the worker that owns its partition: the newest features and anomaly
+record of each series are kept as they are (a dict assignment per record) and decoded only
+when Prometheus scrapes; a worker's series are forgotten when its partitions are revoked
+(the slices after the rebalance bring back those it still owns).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,15 +24,6 @@ __all__ = ["ALERT_STATE_VALUES", "SeriesExport"]
 
 #: Value of ``padit_series_alert_state`` per lifecycle phase.
 ALERT_STATE_VALUES = {"inactive": 0.0, "pending": 1.0, "firing": 2.0}
-
-
-@dataclass(slots=True)
-class _Series:
-    source_id: str
-    metric_name: str
-    value: float | None = None
-    score: float | None = None
-    fingerprint: bytes = b""
 
 
 class SeriesExport(Collector):
@@ -64,40 +55,31 @@ class SeriesExport(Collector):
         self.features_topic = features_topic
         self.max_series = max_series
         self.alert_phase = alert_phase
-        self._series: dict[int, dict[bytes, _Series]] = {}
+        #: partition -> series key -> [newest features record, newest anomaly record]
+        self._series: dict[int, dict[bytes, list[bytes | None]]] = {}
         self._count = 0
-        #: Series seen but not exported because of ``max_series``.
+        #: Records of series not exported because of ``max_series``.
         self.dropped = 0
 
     def __len__(self) -> int:
         return self._count
 
     def observe(self, partition: int, records: Sequence[Any]) -> None:
-        """Take the latest value (features) or score (anomalies) of each record's series."""
+        """Keep the newest features and anomaly record of each series, undecoded.
+
+        Decoding waits for a scrape: the stream pays a dict assignment per record.
+        """
         held = self._series.setdefault(partition, {})
-        is_features = records[0].topic == self.features_topic if records else False
+        slot = 0 if records and records[0].topic == self.features_topic else 1
         for record in records:
-            try:
-                doc = orjson.loads(record.value)
-                series = held.get(record.key)
-                if series is None:
-                    if self._count >= self.max_series:
-                        self.dropped += 1
-                        continue
-                    series = held[record.key] = _Series(
-                        str(doc["source_id"]), str(doc["metric_name"])
-                    )
-                    self._count += 1
-                if is_features:
-                    series.value = float(doc["last"])
-                else:
-                    series.score = float(doc["score"])
-                    series.fingerprint = fingerprint(
-                        series.source_id, series.metric_name, str(doc.get("detector") or ""),
-                        doc.get("labels") or {},
-                    ).encode()  # fmt: skip
-            except Exception:
-                continue  # the stage dead-letters what does not decode
+            entry = held.get(record.key)
+            if entry is None:
+                if self._count >= self.max_series:
+                    self.dropped += 1
+                    continue
+                entry = held[record.key] = [None, None]
+                self._count += 1
+            entry[slot] = record.value
 
     def clear(self) -> None:
         """Partitions moved: forget every series (the next slices bring them back)."""
@@ -118,20 +100,29 @@ class SeriesExport(Collector):
             labels=labels,
         )
         for partition, held in list(self._series.items()):
-            for series in list(held.values()):
-                names = [series.source_id, series.metric_name]
-                if series.value is not None:
-                    value.add_metric(names, series.value)
-                if series.score is not None:
-                    score.add_metric(names, series.score)
-                    phase = self.alert_phase(partition, series.fingerprint) or "inactive"
-                    state.add_metric(names, ALERT_STATE_VALUES.get(phase, 0.0))
+            for features, anomaly in list(held.values()):
+                try:
+                    f = orjson.loads(features) if features is not None else None
+                    a = orjson.loads(anomaly) if anomaly is not None else None
+                    doc = f or a or {}
+                    names = [str(doc["source_id"]), str(doc["metric_name"])]
+                    if f is not None:
+                        value.add_metric(names, float(f["last"]))
+                    if a is not None:
+                        score.add_metric(names, float(a["score"]))
+                        key = fingerprint(
+                            names[0], names[1], str(a.get("detector") or ""), a.get("labels") or {}
+                        ).encode()
+                        phase = self.alert_phase(partition, key) or "inactive"
+                        state.add_metric(names, ALERT_STATE_VALUES.get(phase, 0.0))
+                except Exception:
+                    continue  # the stage dead-lettered what does not decode
         yield value
         yield score
         yield state
         dropped = CounterMetricFamily(
             "padit_series_export_dropped",
-            "Series not exported because metrics.max_series was reached.",
+            "Records of series not exported because metrics.max_series was reached.",
         )
         dropped.add_metric([], self.dropped)
         yield dropped
