@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench run clean
+.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench run clean \
+	dashboards
 
 setup: $(VENV)/.installed
 
@@ -16,8 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# System packages for the real test peers (netconfd, sshd, socat, tshark) and tools (kcat,
-# docker-compose).
+# System packages for the real test peers (netconfd, sshd, socat, tshark, prometheus,
+# alertmanager) and tools (kcat, docker-compose).
 peers:
 	bash scripts/install-peers.sh
 	bash scripts/install-tools.sh
@@ -52,6 +53,10 @@ test: setup peers kafka-fetch k8s-tools lint
 
 bench: setup kafka-up
 	$(PY) -m padit_stream.bench
+
+# Grafana dashboards (config/grafana/*.json) from scripts/grafana_dashboards.py (grafanalib).
+dashboards: setup
+	$(PY) scripts/grafana_dashboards.py
 
 run: setup kafka-up
 	bash scripts/run-demo.sh
