@@ -120,6 +120,7 @@ def test_prometheus_sees_the_counters_increase(
     assert _value(prom, f'sum(padit_consumer_lag{{topic="{metrics}"}})') == 0
     assert _value(prom, 'padit_series_held{state="window"}') == 2
     assert _value(prom, "padit_rebalances_total") >= 1
+    assert _value(prom, "padit_state_recovery_seconds_count") >= 1
     assert prom.query('padit_build_info{version="0.1.0"}')
 
     # The opt-in per-series gauges, on the worker that owns the series.
