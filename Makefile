@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench run clean \
+.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench soak run clean \
 	dashboards
 
 setup: $(VENV)/.installed
@@ -53,6 +53,10 @@ test: setup peers kafka-fetch k8s-tools lint
 
 bench: setup kafka-up
 	$(PY) -m padit_stream.bench
+
+# Chaos soak, not in CI: 3 workers, seeded faults, checks at the end (SOAK_ARGS="--minutes 5").
+soak: setup kafka-fetch
+	$(PY) -m tests.soak $(SOAK_ARGS)
 
 # Grafana dashboards (config/grafana/*.json) from scripts/grafana_dashboards.py (grafanalib).
 dashboards: setup

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.base import Adapter, EndpointConfig
 from adapters.errors import AdapterConfigError
 from adapters.registry import AdapterRegistry
+from padit_stream.configfile import config_error, read_yaml
+from padit_stream.errors import ConfigError
 
 __all__ = ["AdapterSection", "AdaptersConfig", "EndpointSpec", "expand_env", "load_config"]
 
@@ -74,25 +75,6 @@ class AdaptersConfig:
     endpoints: list[EndpointSpec]
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif "input" in err and err["type"] != "missing":
-            msg += f" (got {err['input']!r})"
-        parts.append(f"key '{_loc(err['loc'])}': {msg}")
-    return "; ".join(parts)
-
-
 def expand_env(value: str, *, where: str = "") -> str:
     """Replace ``${NAME}`` with the environment variable ``NAME`` (secrets stay out of YAML).
 
@@ -137,15 +119,13 @@ def load_config(path: str | Path, registry: AdapterRegistry | None = None) -> Ad
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AdapterConfigError(f"{path}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise AdapterConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raw = read_yaml(path)
+    except ConfigError as exc:
+        raise AdapterConfigError(str(exc)) from exc
     try:
         model = _FileModel.model_validate(raw)
     except ValidationError as exc:
-        raise AdapterConfigError(f"{path}: {_describe(exc)}") from exc
+        raise config_error(exc, str(path), error=AdapterConfigError) from exc
 
     plugin_dir = None
     if model.plugin_dir is not None:
@@ -174,7 +154,7 @@ def load_config(path: str | Path, registry: AdapterRegistry | None = None) -> Ad
             try:
                 cfg = cls.parse_endpoint(raw_ep, base_dir=path.parent)
             except ValidationError as exc:
-                raise AdapterConfigError(f"{where}: {_describe(exc)}") from exc
+                raise config_error(exc, where, error=AdapterConfigError) from exc
             except ValueError as exc:
                 raise AdapterConfigError(f"{where}: {exc}") from exc
             if cfg.id in seen_ids:

@@ -16,7 +16,7 @@ import time
 
 from aiokafka import AIOKafkaProducer
 
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 
 __all__ = ["main", "run_demo"]
 

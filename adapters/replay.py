@@ -19,7 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from tqdm import tqdm
 
 from adapters.base import Adapter, EndpointConfig, Publish, resolve_path
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 
 __all__ = ["ReplayAdapter", "ReplayEndpoint", "csv_files", "parse_timestamp", "replay_csv"]
 

@@ -20,7 +20,7 @@ from typing import Any
 from adapters.base import Adapter, ProbeResult, Publish, classify_error
 from adapters.config import EndpointSpec
 from adapters.errors import AdapterError
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 
 __all__ = [
     "DEFAULT_BROKER",

@@ -28,10 +28,9 @@ from typing import Any
 import httpx
 import orjson
 
-from padit_stream.alerting import Alert
-from padit_stream.alerting.model import rfc3339
 from padit_stream.core.cache import Rows
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert, rfc3339
 from padit_stream.settings import AlertmanagerSettings
 
 __all__ = ["AlertmanagerClient", "api_alert"]

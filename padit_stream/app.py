@@ -126,7 +126,7 @@ def create_app(settings: Settings) -> PaditApp:
         origin="padit_stream",
         Worker=PaditWorker,
         # Topic keys and table keys must serialise the same way, or table_route asks the
-        # wrong worker: both are the raw bytes of core.wire.metric_key.
+        # wrong worker: both are the raw bytes of schema.metric_key.
         key_serializer="raw",
         value_serializer="raw",
         topic_partitions=settings.topics.partitions,

@@ -4,8 +4,8 @@ Faust hands every record to its stream on its own: a ``ConsumerMessage`` and an 
 per record, two tasks and an ``asyncio.wait`` per record in the consumer's drain loop (so
 that a rebalance can interrupt it), a queue put and get, sensors and an ack each. A profile
 of the worker put most of its CPU there rather than in PADIT's code; ``make bench`` (1,000
-series, features on every metric) gave 2,985 metrics/s through Faust's path (commit
-23dbe50) and 15,000-20,000/s through this one (README, "What make bench printed here").
+series, features on every metric) gave 2,985 metrics/s through Faust's path and
+15,000-20,000/s through this one on the same machine.
 For the topics registered with :meth:`padit_stream.app.PaditApp.bulk_agent` this consumer
 instead passes each partition's records of a fetch, raw, to the agent's handler, in slices
 of ``batch_size``; then it flushes

@@ -18,7 +18,7 @@ import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from padit_stream.alerting import fingerprint
+from padit_stream.schema import fingerprint
 
 __all__ = ["ALERT_STATE_VALUES", "SeriesExport"]
 

@@ -137,7 +137,7 @@ class LimitsSettings(_Strict):
 class DetectionSettings(DetectionConfig):
     """Detectors per metric (see ``detectors.config``) and the anomaly decision."""
 
-    # An evaluation is an anomaly when its score is above this (the seed: 0.5).
+    # An evaluation is an anomaly when its score is above this.
     anomaly_threshold: float = Field(0.5, ge=0, le=1)
     # Decoded detectors a worker keeps in memory (least recently used ones are dropped and
     # read back from RocksDB when next needed). A trained composite detector takes ~160 KiB

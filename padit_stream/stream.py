@@ -17,12 +17,17 @@ from padit_stream.alerting import AlertEngine, AlertState
 from padit_stream.alerting.stage import NotificationStage
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import EventClocks, TimeBounds
-from padit_stream.core.records import FEATURES_FIELDS, decode_record, features_observation
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.core.wire import DecodeLimits, parse_metric_key
 from padit_stream.detectors import Detector
 from padit_stream.detectors.config import build_detector
 from padit_stream.detectors.persist import PersistedDetector
+from padit_stream.schema import (
+    FEATURES_FIELDS,
+    DecodeLimits,
+    decode_record,
+    features_observation,
+    parse_metric_key,
+)
 from padit_stream.sender import BatchSender
 from padit_stream.settings import Settings
 from padit_stream.stages.alert import AlertLifecycle, load_alert_state

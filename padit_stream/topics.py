@@ -1,6 +1,6 @@
 """The topics: names versioned (``padit.metrics.v1``), partitions and replication from settings.
 
-All carry raw bytes: keys are :func:`padit_stream.core.wire.metric_key`, values JSON.
+All carry raw bytes: keys are :func:`padit_stream.schema.metric_key`, values JSON.
 """
 
 from __future__ import annotations

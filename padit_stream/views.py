@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from padit_stream.alerting import SilenceError, SilenceNotFoundError
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
-from padit_stream.core.wire import metric_key, partition_for_key
+from padit_stream.schema import metric_key, partition_for_key
 from padit_stream.stream import Stream
 
 __all__ = [
@@ -237,7 +237,8 @@ class MetricsView(View):
 
 
 class DeliveryView(View):
-    """Notification delivery outcomes per integration (sent, retried, failed, pending)."""
+    """Notification delivery outcomes per integration (sent, retried, failed, pending),
+    counted across restarts: the counters are rows of the notification stage's table."""
 
     async def get(self, request: Request) -> Response:
         routed = await _to_stage(self, request, change=False)

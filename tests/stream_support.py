@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 from tests.kafka_support import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from padit_stream.alerting import Alert
 from padit_stream.alertmanager import AlertmanagerClient
 from padit_stream.cluster import recovered
-from padit_stream.core.records import decode_record
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert, decode_record
 from padit_stream.stages import internal_error
 from padit_stream.stores import RowStore
 from padit_stream.stream import Stream

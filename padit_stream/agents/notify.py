@@ -7,11 +7,9 @@ from typing import Any
 
 import orjson
 
-from padit_stream.alerting import Alert
 from padit_stream.cluster import is_local, owner_of
-from padit_stream.core.records import decode_record
-from padit_stream.core.wire import partition_for_key
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert, decode_record, partition_for_key
 from padit_stream.stages import internal_error
 from padit_stream.stream import Stream
 
@@ -50,7 +48,7 @@ def register(stream: Stream) -> None:
                     key,
                     orjson.dumps(marked.to_dict()),
                 )
-                muted = " (silenced)" if marked.silenced else ""
+                muted = " (suppressed)" if marked.suppressed else ""
                 logger.warning(
                     "ALERT %s %s [%s]%s %s", marked.status, marked.alert_id, marked.severity,
                     muted, marked.title,

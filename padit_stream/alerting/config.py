@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from padit_stream.alerting.matchers import Matcher, parse_matcher
+from padit_stream.configfile import config_error, read_yaml
 from padit_stream.errors import ConfigError
 
 __all__ = [
@@ -62,11 +62,11 @@ def parse_duration(raw: Any) -> float:
     elif isinstance(raw, str):
         text = raw.strip()
         pos, seconds = 0, 0.0
-        for found in _DURATION_RE.finditer(text):
-            if found.start() != pos:
+        for part in _DURATION_RE.finditer(text):
+            if part.start() != pos:
                 break
-            seconds += float(found[1]) * _UNIT_SECONDS[found[2]]
-            pos = found.end()
+            seconds += float(part[1]) * _UNIT_SECONDS[part[2]]
+            pos = part.end()
         if not text or pos != len(text):
             raise ValueError(f"a duration is text like '30s', '5m' or '1h30m', got {raw!r}")
     else:
@@ -280,6 +280,9 @@ class AlertingConfig(_Strict):
     inhibit_rules: list[InhibitRuleConfig] = []
     delivery: DeliveryConfig = DeliveryConfig()
     external_url: str = ""
+    #: How long an expired silence is kept before it is forgotten (Alertmanager's
+    #: ``--data.retention``).
+    data_retention: Duration = 120 * 3600.0
 
     @model_validator(mode="after")
     def _receivers_exist(self) -> AlertingConfig:
@@ -310,13 +313,6 @@ class AlertingConfig(_Strict):
         raise KeyError(name)
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def load_alerting_config(path: str | Path, section: str | None = "alerting") -> AlertingConfig:
     """Read the alerting config from a YAML file.
 
@@ -328,16 +324,7 @@ def load_alerting_config(path: str | Path, section: str | None = "alerting") -> 
             names the file, the key and what was expected.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+    raw: Any = read_yaml(path)
     prefix = ""
     if section is not None:
         raw = raw.get(section) or {}
@@ -347,10 +334,7 @@ def load_alerting_config(path: str | Path, section: str | None = "alerting") -> 
     try:
         return AlertingConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"key '{prefix}{_loc(err['loc'])}': {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise config_error(exc, str(path), prefix=prefix) from exc
 
 
 def secret_from_env(var: str, key: str) -> str:

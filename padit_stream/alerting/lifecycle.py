@@ -16,8 +16,8 @@ from typing import Any, Literal
 import orjson
 
 from padit_stream.alerting.config import LifecycleConfig
-from padit_stream.alerting.model import SEVERITY_RANK, Alert, Anomaly, Severity, rfc3339
 from padit_stream.errors import DecodeError
+from padit_stream.schema import SEVERITY_RANK, Alert, Anomaly, Severity, rfc3339
 
 __all__ = ["AlertEngine", "AlertState", "Phase"]
 
@@ -87,7 +87,7 @@ class AlertEngine:
 
     Example:
         >>> from padit_stream.alerting.config import LifecycleConfig
-        >>> from padit_stream.alerting.model import Anomaly
+        >>> from padit_stream.schema import Anomaly
         >>> engine = AlertEngine(LifecycleConfig(keep_firing_for=60))
         >>> a = Anomaly(100.0, "du-1", "rtt_ms", score=0.95, is_anomaly=True, detector="z")
         >>> state, alerts = engine.on_anomaly(None, a)
@@ -216,7 +216,7 @@ class AlertEngine:
                 + _evidence_text(s.evidence)
             )
         ends_at = ts if status == "resolved" else None
-        generator = f"{self.external_url}/alerts/{s.alert_id}" if self.external_url else ""
+        generator = f"{self.external_url}/api/v1/alerts/{s.alert_id}" if self.external_url else ""
         return Alert(
             alert_id=s.alert_id,
             fingerprint=s.fingerprint,

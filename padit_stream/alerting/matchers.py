@@ -93,13 +93,13 @@ def parse_matcher(raw: Any) -> Matcher:
         return Matcher.model_validate(dict(raw))
     if not isinstance(raw, str):
         raise ValueError(f"a matcher is a string like 'name=\"value\"', got {type(raw).__name__}")
-    found = _MATCHER_RE.match(raw)
-    if found is None:
+    parsed = _MATCHER_RE.match(raw)
+    if parsed is None:
         raise ValueError(f"not a matcher (expected name=value, !=, =~ or !~): {raw!r}")
-    value = found["value"]
+    value = parsed["value"]
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return Matcher(name=found["name"], op=found["op"], value=value)
+    return Matcher(name=parsed["name"], op=parsed["op"], value=value)
 
 
 def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:

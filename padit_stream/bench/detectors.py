@@ -81,8 +81,8 @@ def bench_detector_changelog(evaluations: int = 2_000, warmup: int = 2_000) -> t
     The input rows are features records as the stream writes them (``encode_features``).
     """
     from padit_stream.core.features import FeatureSet
-    from padit_stream.core.records import encode_features
     from padit_stream.detectors.persist import PersistedDetector
+    from padit_stream.schema import encode_features
 
     data = _series(warmup + evaluations, seed=3)
     state = PersistedDetector(b'["du-1","cpu"]', build_detector(DetectionConfig(), "cpu"))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from padit_stream.core.features import recompute_features
 from padit_stream.core.series import SeriesConfig, SeriesState
 from padit_stream.core.window import SlidingWindow
-from padit_stream.core.wire import metric_key
+from padit_stream.schema import metric_key
 
 __all__ = ["WindowFigures", "bench_changelog", "bench_window"]
 

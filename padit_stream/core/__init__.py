@@ -1,1 +1,1 @@
-"""Pure logic of the stream job (no Faust import): wire format, windows, features."""
+"""Pure logic of the stream job (no Faust import): windows, series state, features, clocks."""

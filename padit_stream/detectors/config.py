@@ -30,9 +30,9 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from padit_stream.configfile import config_error, read_yaml
 from padit_stream.detectors.base import Detector
 from padit_stream.detectors.composite import CompositeDetector
 from padit_stream.detectors.registry import BASE_DETECTORS
@@ -121,17 +121,11 @@ def build_detector(config: DetectionConfig, metric_name: str) -> Detector:
 
 def load_detection_config(path: Path) -> DetectionConfig:
     """Read a YAML detection config; errors name the file, the key and what was expected."""
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read YAML ({exc})") from exc
-    if isinstance(raw, dict) and "detection" in raw and len(raw) == 1:
-        raw = raw["detection"]
+    raw: dict[str, Any] = read_yaml(path)
+    prefix = ""
+    if "detection" in raw and len(raw) == 1:
+        raw, prefix = raw["detection"], "detection."
     try:
         return DetectionConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: invalid detection config: {problems}") from exc
+        raise config_error(exc, str(path), prefix=prefix) from exc

@@ -20,12 +20,11 @@ from typing import Any
 
 import orjson
 
-from padit_stream.alerting import Alert, AlertEngine, AlertState, Anomaly
+from padit_stream.alerting import AlertEngine, AlertState
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import EventClocks
-from padit_stream.core.records import decode_record
-from padit_stream.core.wire import metric_key
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert, Anomaly, decode_record, metric_key
 from padit_stream.stages import Emit, internal_error
 
 __all__ = ["AlertLifecycle", "load_alert_state"]

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from padit_stream.core.cache import StateCache
-from padit_stream.core.records import (
-    FEATURES_FIELDS,
-    decode_record,
-    encode_anomaly,
-    features_observation,
-)
 from padit_stream.detectors import Detector
 from padit_stream.detectors.persist import PersistedDetector
 from padit_stream.errors import DecodeError
+from padit_stream.schema import (
+    FEATURES_FIELDS,
+    Anomaly,
+    decode_record,
+    features_observation,
+)
 from padit_stream.stages import Emit, internal_error
 
 __all__ = ["Detect", "decide"]
@@ -82,7 +82,7 @@ class Detect:
                     anomalies,
                     partition,
                     key,
-                    encode_anomaly(
+                    Anomaly(
                         timestamp=doc["window_end"],
                         source_id=doc["source_id"],
                         metric_name=doc["metric_name"],
@@ -91,7 +91,7 @@ class Detect:
                         confidence=confidence,
                         evidence=verdict.evidence,
                         detector=detector.name,
-                    ),
+                    ).encode(),
                 )
             except DecodeError as exc:
                 emit.dead_letter(record, exc.reason, STAGE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -9,21 +10,25 @@ from typing import Any
 
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import TimeBounds
-from padit_stream.core.records import encode_features
 from padit_stream.core.series import SeriesState
-from padit_stream.core.wire import (
+from padit_stream.errors import DecodeError, LateSampleError, RecordTooLargeError
+from padit_stream.schema import (
     DEFAULT_LIMITS,
     DecodeLimits,
     decode_metric,
+    encode_features,
     metric_key,
     partition_for_key,
 )
-from padit_stream.errors import DecodeError, LateSampleError, RecordTooLargeError
 from padit_stream.stages import Emit, internal_error
 
 __all__ = ["Ingest"]
 
 STAGE = "window"
+#: Row of the windows table, one per partition: the last input offset whose dead letter or
+#: re-keyed copy went out. Not a series key (those are JSON arrays).
+FORWARDED_KEY = b"\x00padit.forwarded"
+_OFFSET = struct.Struct(">q")
 
 
 @dataclass
@@ -34,6 +39,11 @@ class Ingest:
     when its timestamp is outside the plausible range (:class:`TimeBounds`), or when it is
     later than its window's allowed lateness. A record keyed otherwise than its series is
     sent again with the right key, so it reaches the partition that owns its window.
+
+    Both are sent once per input record, like the window updates: a partition's last
+    forwarded offset is a row written with the slice's window rows (:data:`FORWARDED_KEY`),
+    so a slice delivered again after a crash does not dead-letter or re-key its records a
+    second time (a re-keyed copy sent twice would be a metric applied twice).
 
     Args:
         windows: decoded series state over the windows table's rows.
@@ -58,10 +68,21 @@ class Ingest:
     wall: Callable[[], float] = time.time
     #: Series restarted because their clock went back (for the logs and tests).
     rewinds: int = field(default=0, init=False)
+    _forwarded: dict[int, int] = field(default_factory=dict, init=False, repr=False)
 
     def reset(self, partition: int) -> None:
         """Forget decoded state of ``partition``: it is read back from RocksDB."""
         self.windows.drop_partition(partition)
+        self._forwarded.pop(partition, None)
+
+    def forwarded(self, partition: int) -> int:
+        """The last offset of ``partition`` dead-lettered or re-keyed (-1: none)."""
+        done = self._forwarded.get(partition)
+        if done is None:
+            row = self.windows.rows.get(partition, FORWARDED_KEY)
+            done = _OFFSET.unpack(row)[0] if row else -1
+            self._forwarded[partition] = done
+        return done
 
     def __call__(self, partition: int, records: Sequence[Any]) -> None:
         emit = self.emit
@@ -72,16 +93,22 @@ class Ingest:
         wall = self.wall()
         floor, ceiling = self.bounds.at(wall)
         touched: dict[bytes, SeriesState] = {}
+        done = self.forwarded(partition)
+        last = done
         for i, record in enumerate(records):
             try:
                 metric = decode_metric(record.value, limits)
                 ts = metric.timestamp
                 if not floor <= ts <= ceiling:
-                    emit.dead_letter(record, self.bounds.why(ts, wall) or "timestamp", STAGE)
+                    if record.offset > done:
+                        emit.dead_letter(record, self.bounds.why(ts, wall) or "timestamp", STAGE)
+                        last = record.offset
                     continue
                 key = record.key
                 if key != metric_key(metric.source_id, metric.metric_name):
-                    self._rekey(record, metric.source_id, metric.metric_name)
+                    if record.offset > done:
+                        self._rekey(record, metric.source_id, metric.metric_name)
+                        last = record.offset
                     continue
                 # The record's own key, not metric_key's: orjson's bytes keep a 4 KiB buffer
                 # each, which held in the state cache was 400 MiB at 100,000 series.
@@ -105,13 +132,19 @@ class Ingest:
                         encode_features(metric.source_id, metric.metric_name, emitted),
                     )
             except DecodeError as exc:
-                emit.dead_letter(record, exc.reason, "decode")
+                if record.offset > done:
+                    emit.dead_letter(record, exc.reason, "decode")
+                    last = record.offset
             except Exception as exc:  # a bug must cost one record, not the worker
                 emit.dead_letter(record, internal_error(exc), STAGE)
+                last = max(last, record.offset)
                 self._recover(partition, record.key, records[:i], touched, (floor, ceiling))
         rows: list[tuple[bytes, bytes | None]] = []
         for state in touched.values():
             rows += state.flush()
+        if last > done:
+            self._forwarded[partition] = last
+            rows.append((FORWARDED_KEY, _OFFSET.pack(last)))
         if rows:
             self.windows.rows.write(partition, rows)
 

@@ -13,7 +13,7 @@ import pytest
 from adapters.oran import OranAdapter
 from adapters.oran.ecpri import serve_responder
 from adapters.runner import to_records
-from padit_stream.core.wire import decode_metric
+from padit_stream.schema import decode_metric
 from tests.integration.conftest_adapters import *  # noqa: F403
 from tests.integration.peers import PYTHON, REPO_ROOT, TsharkCapture, VethNamespaces
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from padit_stream.core.wire import decode_metric, parse_metric_key
+from padit_stream.schema import decode_metric, parse_metric_key
 from tests.integration.conftest_adapters import *  # noqa: F403
 from tests.integration.peers import PYTHON, REPO_ROOT, HttpPeer
 from tests.kafka_support import create_topic

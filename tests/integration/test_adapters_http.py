@@ -12,7 +12,7 @@ import pytest
 from adapters.base import ProbeResult, classify_error
 from adapters.http import HttpAdapter, HttpEndpoint
 from adapters.runner import to_records
-from padit_stream.core.wire import decode_metric
+from padit_stream.schema import decode_metric
 from tests.integration.conftest_adapters import *  # noqa: F403
 from tests.integration.peers import HttpPeer
 

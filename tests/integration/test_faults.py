@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.core.wire import metric_key
+from padit_stream.schema import metric_key
 from tests.stream_support import Stream, consume_until, metric_records, produce
 
 pytestmark = pytest.mark.integration

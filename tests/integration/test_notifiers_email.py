@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import trustme
 
-from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Dispatcher, Groups
-from padit_stream.alerting.grouping import Notification
+from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Delivery, Dispatcher
+from padit_stream.alerting.notification import Notification
 from tests.integration.receivers import SmtpReceiver
 
 
@@ -60,7 +60,7 @@ def config(smarthost: str, **email: Any) -> AlertingConfig:
 
 def notifications(cfg: AlertingConfig, clock: Clock) -> list[Notification]:
     """A firing notification, then its resolution a minute later."""
-    engine, groups = AlertEngine(cfg.lifecycle), Groups(cfg)
+    engine, groups = AlertEngine(cfg.lifecycle), Dispatcher(cfg)
     state, alerts = engine.on_anomaly(None, Anomaly(10.0, "du-3", "fh_jitter_us", 0.91, True, "z"))
     for a in alerts:
         groups.on_alert(a, clock.now)
@@ -81,7 +81,7 @@ async def smtp() -> AsyncIterator[SmtpReceiver]:
 async def test_plain_smtp_delivers_firing_and_resolved(smtp: SmtpReceiver) -> None:
     clock = Clock()
     cfg = config(smtp.smarthost)
-    d = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+    d = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
     try:
         for n in notifications(cfg, clock):
             await d.deliver(n)
@@ -116,13 +116,13 @@ async def test_starttls_and_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         auth_username="padit",
         password_env="PADIT_TEST_SMTP_PASSWORD",
     )
-    d = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+    d = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
     try:
         await d.deliver(notifications(cfg, clock)[0])
         assert len(smtp.messages) == 1 and smtp.tls_used == [True]
         # A wrong password is a permanent refusal (535): failed, not retried.
         monkeypatch.setenv("PADIT_TEST_SMTP_PASSWORD", "wrong")
-        d2 = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+        d2 = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
         await d2.deliver(notifications(cfg, clock)[0])
         stats = d2.stats.to_dict(d2.outbox)
         assert (stats["failed"], stats["retried"], stats["sent"]) == (1, 0, 0)
@@ -137,7 +137,7 @@ async def test_starttls_and_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 async def test_temporary_refusal_is_retried_permanent_is_not(smtp: SmtpReceiver) -> None:
     clock = Clock()
     cfg = config(smtp.smarthost)
-    d = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+    d = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
     try:
         fire, ok = notifications(cfg, clock)
         smtp.script.append("451 4.3.0 try again later")
@@ -155,7 +155,7 @@ async def test_temporary_refusal_is_retried_permanent_is_not(smtp: SmtpReceiver)
 async def test_server_down_then_back_gets_each_message_once(smtp: SmtpReceiver) -> None:
     clock = Clock()
     cfg = config(smtp.smarthost)
-    d = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+    d = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
     try:
         await smtp.go_down()
         fire, ok = notifications(cfg, clock)

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Dispatcher, Groups
-from padit_stream.alerting.model import Alert
+from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Delivery, Dispatcher
+from padit_stream.schema import Alert
 from tests.integration.receivers import HttpReceiver, Reply
 
 
@@ -85,9 +85,9 @@ def cfg(
 
 async def run(
     cfg: AlertingConfig, clock: Clock, events: list[tuple[str, str, float, float]]
-) -> Dispatcher:
-    engine, groups = AlertEngine(cfg.lifecycle), Groups(cfg)
-    dispatcher = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+) -> Delivery:
+    engine, groups = AlertEngine(cfg.lifecycle), Dispatcher(cfg)
+    delivery = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
     states: dict[str, object] = {}
     for source, metric, score, ts in events:
         anomaly = Anomaly(ts, source, metric, score, score >= 0.5, "cusum")
@@ -97,9 +97,9 @@ async def run(
             groups.on_alert(alert, clock.now)
         clock.now += 60.0
         for n in groups.due(clock.now):
-            await dispatcher.deliver(n)
-        await dispatcher.flush()
-    return dispatcher
+            await delivery.deliver(n)
+        await delivery.flush()
+    return delivery
 
 
 async def test_slack_and_pagerduty_get_trigger_then_resolve(
@@ -147,8 +147,8 @@ async def test_pagerduty_resumes_after_the_events_it_already_sent(
     # second gets a 500 twice (more than max_attempts), then the service recovers.
     accepted = Reply(202, '{"status": "success"}', content_type="application/json")
     pagerduty.script.extend([accepted, Reply(500, "oops"), Reply(500, "oops")])
-    engine, groups = AlertEngine(cfg.lifecycle), Groups(cfg)
-    d = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+    engine, groups = AlertEngine(cfg.lifecycle), Dispatcher(cfg)
+    d = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
     try:
         for metric in ("a_ms", "b_ms", "c_ms"):
             _, alerts = engine.on_anomaly(None, Anomaly(10.0, "ru-1", metric, 0.8, True, "z"))

@@ -14,14 +14,14 @@ from padit_stream.alerting import (
     AlertingConfig,
     AlertState,
     Anomaly,
+    Delivery,
     Dispatcher,
-    Groups,
 )
 from tests.integration.receivers import HttpReceiver, Reply
 
 
 class Clock:
-    """Wall time for the dispatcher; sleeping advances it instead of waiting."""
+    """Wall time for the delivery; sleeping advances it instead of waiting."""
 
     def __init__(self) -> None:
         self.now = 1_767_225_600.0
@@ -67,12 +67,12 @@ def config(**delivery: Any) -> AlertingConfig:
 
 
 class Pipeline:
-    """Engine → groups → dispatcher, as the stream job wires them."""
+    """Engine → dispatcher (groups) → delivery, as the stream job wires them."""
 
     def __init__(self, cfg: AlertingConfig, clock: Clock) -> None:
         self.engine = AlertEngine(cfg.lifecycle, cfg.external_url)
-        self.groups = Groups(cfg)
-        self.dispatcher = Dispatcher.from_config(cfg, clock=clock, sleep=clock.sleep)
+        self.groups = Dispatcher(cfg)
+        self.delivery = Delivery.from_config(cfg, clock=clock, sleep=clock.sleep)
         self.states: dict[str, AlertState] = {}
         self.clock = clock
 
@@ -86,8 +86,8 @@ class Pipeline:
     async def tick(self, seconds: float) -> None:
         self.clock.now += seconds
         for notification in self.groups.due(self.clock.now):
-            await self.dispatcher.deliver(notification)
-        await self.dispatcher.flush()
+            await self.delivery.deliver(notification)
+        await self.delivery.flush()
 
 
 @pytest.fixture
@@ -124,7 +124,9 @@ async def test_firing_and_resolved_reach_the_receiver(receiver: HttpReceiver) ->
         assert by_metric["loss_pct"]["labels"]["severity"] == "warning"
         assert iso(by_metric["rtt_ms"]["startsAt"]) == 100.0
         assert by_metric["rtt_ms"]["endsAt"] == "0001-01-01T00:00:00Z"
-        assert by_metric["rtt_ms"]["generatorURL"].startswith("http://padit.test:8080/alerts/")
+        assert by_metric["rtt_ms"]["generatorURL"].startswith(
+            "http://padit.test:8080/api/v1/alerts/"
+        )
         # rtt_ms clears for 30 s of event time: resolved, notified at the next interval.
         p.observe("ru-1", "rtt_ms", 0.1, ts=110.0)
         p.observe("ru-1", "rtt_ms", 0.1, ts=140.0)
@@ -136,10 +138,10 @@ async def test_firing_and_resolved_reach_the_receiver(receiver: HttpReceiver) ->
         assert iso(resolved["endsAt"]) == 140.0
         assert resolved["fingerprint"] == by_metric["rtt_ms"]["fingerprint"]
         assert len(receiver.requests) == 2
-        stats = p.dispatcher.stats.to_dict(p.dispatcher.outbox)
+        stats = p.delivery.stats.to_dict(p.delivery.outbox)
         assert (stats["sent"], stats["retried"], stats["failed"], stats["pending"]) == (2, 0, 0, 0)
     finally:
-        await p.dispatcher.aclose()
+        await p.delivery.aclose()
 
 
 @pytest.mark.usefixtures("env")
@@ -158,7 +160,7 @@ async def test_receiver_down_then_back_gets_each_state_change_once(
         p.observe("ru-1", "rtt_ms", 0.97, ts=200.0)
         await p.tick(60)  # a new incident: a new group, notified after group_wait
         await p.tick(30)
-        stats = p.dispatcher.stats.to_dict(p.dispatcher.outbox)
+        stats = p.delivery.stats.to_dict(p.delivery.outbox)
         assert stats["pending"] == 3 and stats["sent"] == 0 and stats["retried"] >= 1
         for _ in range(2):
             await p.tick(30)
@@ -169,10 +171,10 @@ async def test_receiver_down_then_back_gets_each_state_change_once(
         assert got == [("firing", "firing"), ("resolved", "resolved"), ("firing", "firing")]
         starts = [r.json["alerts"][0]["startsAt"] for r in receiver.requests]
         assert starts[0] == starts[1] != starts[2]
-        stats = p.dispatcher.stats.to_dict(p.dispatcher.outbox)
+        stats = p.delivery.stats.to_dict(p.delivery.outbox)
         assert (stats["sent"], stats["failed"], stats["pending"]) == (3, 0, 0)
     finally:
-        await p.dispatcher.aclose()
+        await p.delivery.aclose()
 
 
 @pytest.mark.usefixtures("env")
@@ -186,10 +188,10 @@ async def test_5xx_is_retried_with_backoff_and_accepted_once(receiver: HttpRecei
         assert [r.status for r in receiver.requests] == [503, 502, 200]
         assert len(receiver.accepted) == 1
         assert clock.slept == [1.0, 2.0]
-        stats = p.dispatcher.stats.to_dict()
+        stats = p.delivery.stats.to_dict()
         assert (stats["sent"], stats["retried"]) == (1, 2)
     finally:
-        await p.dispatcher.aclose()
+        await p.delivery.aclose()
 
 
 @pytest.mark.usefixtures("env")
@@ -202,13 +204,13 @@ async def test_429_retry_after_is_honoured(receiver: HttpReceiver) -> None:
         await p.tick(10)
         # 90 s is too long to wait inline: scheduled, not slept.
         assert clock.slept == [] and len(receiver.accepted) == 0
-        assert p.dispatcher.next_attempt() == clock.now + 90.0
+        assert p.delivery.next_attempt() == clock.now + 90.0
         await p.tick(89)
         assert len(receiver.accepted) == 0
         await p.tick(1)
         assert len(receiver.accepted) == 1 and len(receiver.requests) == 2
     finally:
-        await p.dispatcher.aclose()
+        await p.delivery.aclose()
 
 
 @pytest.mark.usefixtures("env")
@@ -221,8 +223,8 @@ async def test_4xx_is_not_retried(receiver: HttpReceiver) -> None:
         await p.tick(10)
         await p.tick(600)
         assert [r.status for r in receiver.requests] == [400]
-        stats = p.dispatcher.stats.to_dict(p.dispatcher.outbox)
+        stats = p.delivery.stats.to_dict(p.delivery.outbox)
         assert (stats["sent"], stats["failed"], stats["pending"]) == (0, 1, 0)
         assert "HTTP 400" in stats["integrations"]["hook/webhook[0]"]["last_error"]
     finally:
-        await p.dispatcher.aclose()
+        await p.delivery.aclose()

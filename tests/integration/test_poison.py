@@ -18,7 +18,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from padit_stream.core.wire import encode_metric, metric_key
+from padit_stream.schema import encode_metric, metric_key
 from tests.stream_support import Stream, Worker, consume_until, metric_records
 
 pytestmark = pytest.mark.integration

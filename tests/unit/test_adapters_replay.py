@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.replay import ReplayAdapter, parse_timestamp, replay_csv
-from padit_stream.core.wire import decode_metric, parse_metric_key
+from padit_stream.schema import decode_metric, parse_metric_key
 
 NAB = Path(__file__).resolve().parents[3] / "shared" / "nab" / "data"
 

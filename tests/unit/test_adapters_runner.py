@@ -23,7 +23,7 @@ from adapters.base import (
 from adapters.config import EndpointSpec
 from adapters.errors import AdapterError, ProbeError
 from adapters.runner import Runner, backoff_step, normalize_bootstrap, to_records
-from padit_stream.core.wire import decode_metric, parse_metric_key
+from padit_stream.schema import decode_metric, parse_metric_key
 
 
 def decoded(records: list[tuple[bytes, bytes, float]]) -> dict[str, Any]:

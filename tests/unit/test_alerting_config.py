@@ -93,6 +93,12 @@ def test_defaults_without_a_section(tmp_path: Path) -> None:
     cfg = load_alerting_config(write(tmp_path, "other: 1\n"))
     assert cfg == AlertingConfig()
     assert cfg.lifecycle.for_evaluations == 1 and cfg.lifecycle.fire_threshold == 0.7
+    # Alertmanager's default retention of silences and the notification log.
+    assert cfg.data_retention == 120 * 3600.0
+    assert (
+        load_alerting_config(write(tmp_path, "alerting: {data_retention: 2d}\n")).data_retention
+        == 172800.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,9 +117,10 @@ def test_defaults_without_a_section(tmp_path: Path) -> None:
         (
             "alerting:\n  lifecycle:\n    fire_treshold: 0.9\n",
             "alerting.lifecycle.fire_treshold",
-            "Extra inputs",
+            "unknown key",
         ),
         ("alerting:\n  route: {receiver: nobody}\n", "alerting", "not one of receivers"),
+        ("alerting:\n  data_retention: forever\n", "alerting.data_retention", "'1h30m'"),
         (
             "alerting:\n  receivers: [{name: a, webhook_configs: [{}]}]\n  route: {receiver: a}\n",
             "alerting.receivers[0].webhook_configs[0]",

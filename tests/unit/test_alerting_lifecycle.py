@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from padit_stream.alerting.config import LifecycleConfig
 from padit_stream.alerting.lifecycle import AlertEngine, AlertState
-from padit_stream.alerting.model import Alert, Anomaly, fingerprint
+from padit_stream.schema import Alert, Anomaly, fingerprint
 
 
 def anomaly(

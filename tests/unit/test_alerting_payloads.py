@@ -14,17 +14,17 @@ from padit_stream.alerting.config import (
     SlackConfig,
     WebhookConfig,
 )
-from padit_stream.alerting.grouping import Notification
 from padit_stream.alerting.lifecycle import AlertEngine
-from padit_stream.alerting.model import Alert, Anomaly
-from padit_stream.alerting.notifiers import (
+from padit_stream.alerting.notification import Notification
+from padit_stream.alerting.notify import (
     EmailNotifier,
     PagerDutyNotifier,
     SlackNotifier,
     WebhookNotifier,
     parse_retry_after,
 )
-from padit_stream.alerting.notifiers.base import HttpMessage
+from padit_stream.alerting.notify.base import HttpMessage
+from padit_stream.schema import Alert, Anomaly
 
 ENGINE = AlertEngine(LifecycleConfig(keep_firing_for=0), external_url="http://padit.test:8080")
 
@@ -108,7 +108,7 @@ def test_webhook_follows_alertmanager_v4(client: httpx.AsyncClient) -> None:
     assert parse_time(first["startsAt"]) == CRIT.starts_at
     assert first["endsAt"] == "0001-01-01T00:00:00Z"
     assert first["annotations"]["summary"] == CRIT.title
-    assert first["generatorURL"] == f"http://padit.test:8080/alerts/{CRIT.alert_id}"
+    assert first["generatorURL"] == f"http://padit.test:8080/api/v1/alerts/{CRIT.alert_id}"
     last = body["alerts"][2]
     assert last["status"] == "resolved" and parse_time(last["endsAt"]) == CRIT_RESOLVED.ends_at
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from padit_stream.alerting.matchers import Matcher, parse_matcher
-from padit_stream.alerting.silences import (
+from padit_stream.alerting.silence import (
     SilenceError,
     SilenceNotFoundError,
     SilenceSpec,

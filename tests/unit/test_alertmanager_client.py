@@ -10,12 +10,12 @@ import httpx
 import orjson
 import pytest
 
-from padit_stream.alerting import Alert
 from padit_stream.alertmanager import AlertmanagerClient
 from padit_stream.core.clock import TimeBounds
 from padit_stream.core.window import SlidingWindow
 from padit_stream.deadletter import reason_class
 from padit_stream.errors import LateSampleError, RecordTooLargeError
+from padit_stream.schema import Alert
 from padit_stream.settings import AlertmanagerSettings
 from padit_stream.stages import internal_error
 from tests.unit.stream_fakes import TableRows

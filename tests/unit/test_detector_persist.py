@@ -10,10 +10,10 @@ import struct
 import orjson
 import pytest
 
-from padit_stream.core.records import FEATURES_FIELDS, decode_record, features_observation
 from padit_stream.detectors import Detector
 from padit_stream.detectors.config import DetectionConfig, build_detector
 from padit_stream.detectors.persist import SNAPSHOT_EVERY, PersistedDetector, input_key
+from padit_stream.schema import FEATURES_FIELDS, decode_record, features_observation
 from tests.unit.changelog import Rows
 
 KEY = orjson.dumps(["du-1", "cpu"])

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from padit_stream.core.series import SeriesConfig, SeriesState, chunk_key
-from padit_stream.core.wire import metric_key
 from padit_stream.errors import LateSampleError
+from padit_stream.schema import metric_key
 from tests.unit.changelog import Rows
 
 KEY = metric_key("du-1", "rtt_ms")

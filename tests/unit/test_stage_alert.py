@@ -8,7 +8,7 @@ from padit_stream.alerting import AlertEngine, AlertState
 from padit_stream.alerting.config import LifecycleConfig
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import EventClocks, TimeBounds
-from padit_stream.core.wire import metric_key
+from padit_stream.schema import metric_key
 from padit_stream.stages.alert import AlertLifecycle, load_alert_state
 from tests.unit.stream_fakes import FakeEmit, Record, TableRows
 

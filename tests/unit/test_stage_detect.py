@@ -7,10 +7,9 @@ import pytest
 
 from padit_stream.core.cache import StateCache
 from padit_stream.core.features import FeatureSet
-from padit_stream.core.records import encode_features
-from padit_stream.core.wire import metric_key
 from padit_stream.detectors import Detector, EwmaDetector
 from padit_stream.detectors.persist import PersistedDetector
+from padit_stream.schema import encode_features, metric_key
 from padit_stream.stages.detect import Detect, decide
 from tests.unit.stream_fakes import FakeEmit, Record, TableRows
 

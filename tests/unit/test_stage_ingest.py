@@ -10,7 +10,7 @@ import pytest
 from padit_stream.core.cache import StateCache
 from padit_stream.core.clock import TimeBounds
 from padit_stream.core.series import SeriesConfig, SeriesState
-from padit_stream.core.wire import DecodeLimits, encode_metric, metric_key, partition_for_key
+from padit_stream.schema import DecodeLimits, encode_metric, metric_key, partition_for_key
 from padit_stream.stages.ingest import Ingest
 from tests.unit.stream_fakes import FakeEmit, Record, TableRows
 
@@ -188,3 +188,29 @@ def test_redelivered_records_are_skipped(redelivery: tuple[Ingest, FakeEmit]) ->
     stage.windows.clear()
     stage(0, records([(WALL - 5 + i, 1.0) for i in range(3)]))
     assert len(emit.records) == before
+
+
+def test_a_slice_delivered_again_dead_letters_and_rekeys_nothing_twice() -> None:
+    stage, rows, emit = make()
+    wrong_key = Record(
+        "metrics", 0, 3, metric_key("other", "m"), encode_metric(WALL, "du-9", "rtt_ms", 1.0)
+    )
+    batch = [
+        *records([(WALL - 10, 1.0)]),
+        Record("metrics", 0, 1, KEY, b"{not json"),
+        Record("metrics", 0, 2, KEY, encode_metric(WALL + 30 * YEAR, "du-1", "rtt_ms", 2.0)),
+        wrong_key,
+        *records([(WALL - 9, 3.0)], start=4),
+    ]
+    stage(0, batch)
+    assert len(emit.dead) == 2 and len(emit.on("metrics")) == 1
+    # A worker that takes over after a crash: state from the rows alone, same slice again.
+    again = FakeEmit()
+    stage.emit = again
+    stage.reset(0)
+    stage.windows.clear()
+    stage(0, [*batch, Record("metrics", 0, 5, KEY, b"{late but new")])
+    assert [d.headers["padit-offset"] for d in again.dead] == [b"5"]
+    assert again.on("metrics") == []
+    assert len(window_of(stage).window) == 2  # the good ones, once
+    assert rows.writes >= 2

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from padit_stream.alerting import AlertState
-from padit_stream.core.records import encode_anomaly
+from padit_stream.schema import Anomaly
 from padit_stream.series_export import SeriesExport
 from padit_stream.telemetry import StreamTelemetry
 from tests.unit.stream_fakes import Record
@@ -77,10 +77,7 @@ def test_two_apps_in_one_process_keep_their_own_figures() -> None:
 def test_end_to_end_lag_is_wall_minus_the_newest_event_time_of_a_slice() -> None:
     t = StreamTelemetry(_stream())
     ts = time.time() - 42.0
-    anomaly = encode_anomaly(
-        timestamp=ts, source_id="du-1", metric_name="rtt_ms", score=0.1, is_anomaly=False,
-        confidence=1.0, evidence={}, detector="d",
-    )  # fmt: skip
+    anomaly = Anomaly(ts, "du-1", "rtt_ms", 0.1, False, detector="d").encode()
     t.on_slice("p.anomalies.v1", 0, _records("p.anomalies.v1", 2, anomaly), time.perf_counter())
     got = _samples(t)
     assert got["padit_end_to_end_lag_seconds_count", ()] == 1

@@ -84,7 +84,11 @@ def assert_features_match(got: FeatureSet, ts: list[float], xs: list[float], alp
 
 magnitudes = st.sampled_from([1.0, 1e-9, 1e-3, 1e3, 1e9])
 values = st.one_of(
-    st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False),
+    # Near-subnormal values keep only absolute precision, so relative tolerances cannot hold
+    # for them; no metric is that small.
+    st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False).filter(
+        lambda v: v == 0.0 or abs(v) > 1e-200
+    ),
     st.sampled_from([0.0, 1.0, 0.1, -3.0]),  # ties and repeats
 )
 steps = st.one_of(

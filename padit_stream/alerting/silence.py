@@ -3,13 +3,16 @@ inside a recurring weekly window (days of the week and a daily time range in a t
 
 Pure: :class:`SilenceStore` is plain data; the web view's ``POST/GET/DELETE /silences``
 call :meth:`SilenceStore.create`, :meth:`SilenceStore.list` and :meth:`SilenceStore.expire`
-with the wall time, and the stream job persists :meth:`SilenceStore.encode`.
+with the wall time. As in Alertmanager, an expired silence is kept for the record during
+the retention period (``alerting.data_retention``, 120 h by default), then
+:meth:`SilenceStore.gc` forgets it. The stream job keeps one row per silence
+(:meth:`SilenceStore.take_changes`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +32,8 @@ from padit_stream.alerting.matchers import Matcher, parse_matcher
 from padit_stream.errors import DecodeError, PaditError
 
 __all__ = [
+    "DEFAULT_RETENTION",
+    "SILENCE_PREFIX",
     "Silence",
     "SilenceError",
     "SilenceNotFoundError",
@@ -39,6 +44,13 @@ __all__ = [
 ]
 
 SilenceStatus = Literal["pending", "active", "expired"]
+
+#: How long an expired silence is kept, as Alertmanager's ``--data.retention``.
+DEFAULT_RETENTION = 120 * 3600.0
+SILENCE_PREFIX = b"silence\0"
+#: Table rows (``None`` deletes); named here because the store's ``list`` method shadows
+#: the builtin in its class body.
+_Rows = list[tuple[bytes, bytes | None]]
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -229,6 +241,13 @@ class SilenceStore:
 
     def __init__(self, silences: Mapping[str, Silence] | None = None) -> None:
         self.silences: dict[str, Silence] = dict(silences or {})
+        self._changes: dict[bytes, bytes | None] = {}
+
+    def _put(self, silence: Silence) -> None:
+        self.silences[silence.id] = silence
+        self._changes[SILENCE_PREFIX + silence.id.encode()] = orjson.dumps(
+            silence.model_dump(mode="json")
+        )
 
     def create(
         self, spec: SilenceSpec | Mapping[str, Any], now: float, silence_id: str | None = None
@@ -264,7 +283,7 @@ class SilenceStore:
             created_at=now,
             updated_at=now,
         )
-        self.silences[sid] = silence
+        self._put(silence)
         return silence
 
     def get(self, silence_id: str) -> Silence:
@@ -299,19 +318,42 @@ class SilenceStore:
         updated = current.model_copy(
             update={"ends_at": now, "starts_at": starts_at, "updated_at": now}
         )
-        self.silences[silence_id] = updated
+        self._put(updated)
         return updated
 
     def matching(self, labels: Mapping[str, str], now: float) -> tuple[str, ...]:
         """Ids of the silences muting ``labels`` at ``now``, sorted."""
         return tuple(sorted(s.id for s in self.silences.values() if s.mutes(labels, now)))
 
-    def gc(self, now: float, retention: float = 5 * 86400.0) -> int:
+    def gc(self, now: float, retention: float = DEFAULT_RETENTION) -> int:
         """Forget silences expired for longer than ``retention``; returns how many."""
         old = [sid for sid, s in self.silences.items() if now - s.ends_at > retention]
         for sid in old:
             del self.silences[sid]
+            self._changes[SILENCE_PREFIX + sid.encode()] = None
         return len(old)
+
+    def take_changes(self) -> _Rows:
+        """Rows changed since the last call, one per silence (``None`` deletes a row)."""
+        rows = list(self._changes.items())
+        self._changes.clear()
+        return rows
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[bytes, bytes]]) -> SilenceStore:
+        """Rebuild from stored rows; rows of other prefixes are ignored.
+
+        Raises:
+            DecodeError: a row is not an encoded silence.
+        """
+        items = []
+        for key, value in rows:
+            if key.startswith(SILENCE_PREFIX):
+                try:
+                    items.append(Silence.model_validate(orjson.loads(value)))
+                except (orjson.JSONDecodeError, ValidationError) as exc:
+                    raise DecodeError(f"not an encoded Silence: {exc}") from exc
+        return cls({s.id: s for s in items})
 
     def encode(self) -> bytes:
         """JSON bytes of every silence."""

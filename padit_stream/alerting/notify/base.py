@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from padit_stream.alerting.grouping import Notification
-from padit_stream.alerting.model import Alert
+from padit_stream.alerting.notification import Notification
 from padit_stream.errors import PaditError
+from padit_stream.schema import Alert
 
 __all__ = [
     "DeliveryError",

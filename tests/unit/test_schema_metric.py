@@ -1,18 +1,18 @@
-"""Decoding and keying of metric records."""
+"""Metric records and keys (padit_stream.schema.metric): encode, decode, limits, reasons."""
 
 from __future__ import annotations
 
 import orjson
 import pytest
 
-from padit_stream.core.wire import (
+from padit_stream.errors import DecodeError
+from padit_stream.schema import (
     decode_metric,
     encode_metric,
     metric_key,
     parse_metric_key,
     partition_for_key,
 )
-from padit_stream.errors import DecodeError
 
 
 def _doc(**over: object) -> bytes:

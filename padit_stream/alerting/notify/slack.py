@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from padit_stream.alerting.config import SlackConfig, secret_from_env
-from padit_stream.alerting.grouping import Notification
-from padit_stream.alerting.model import Alert, rfc3339
-from padit_stream.alerting.notifiers.base import HttpMessage, HttpNotifier, user_agent_headers
+from padit_stream.alerting.notification import Notification
+from padit_stream.alerting.notify.base import HttpMessage, HttpNotifier, user_agent_headers
+from padit_stream.schema import Alert, rfc3339
 
 __all__ = ["SlackNotifier", "slack_payload"]
 
@@ -46,8 +46,8 @@ def _alert_section(alert: Alert) -> dict[str, Any]:
         f"source `{alert.source_id}` · metric `{alert.metric_name}` · score {alert.score:.2f}"
         f" · since {rfc3339(alert.starts_at)}",
     ]
-    if alert.silenced:
-        lines.append("_silenced_")
+    if alert.suppressed:
+        lines.append("_suppressed_")
     if alert.generator_url:
         lines.append(f"<{alert.generator_url}|details>")
     return {

@@ -1,8 +1,5 @@
-"""Records of the alert stage: the anomaly it reads and the alert it writes.
-
-Both are plain data with ``to_dict``/``from_dict`` so that the stream job can carry them
-as JSON and the web view can show them without importing Faust.
-"""
+"""Anomaly and Alert records: what the detection stage writes and the alert stage reads and
+writes, as plain data with one codec each (``encode``/``to_dict`` and ``from_dict``)."""
 
 from __future__ import annotations
 
@@ -20,6 +17,8 @@ __all__ = [
     "Alert",
     "AlertStatus",
     "Anomaly",
+    "MuteState",
+    "MuteStatus",
     "Severity",
     "fingerprint",
     "rfc3339",
@@ -27,6 +26,7 @@ __all__ = [
 
 Severity = Literal["info", "warning", "critical"]
 AlertStatus = Literal["firing", "resolved"]
+MuteState = Literal["unprocessed", "active", "suppressed"]
 
 #: Rank of each severity, for escalation (a higher rank is worse).
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -62,6 +62,65 @@ def _str_dict(raw: Any, name: str) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise DecodeError(f"field '{name}' must be an object, got {type(raw).__name__}")
     return {str(k): str(v) for k, v in raw.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class MuteStatus:
+    """Whether an alert is muted and by what: Alertmanager's alert ``status`` object.
+
+    ``unprocessed`` until the notification stage has looked at the alert, then ``active``
+    or ``suppressed``; ``silenced_by`` lists silence ids, ``inhibited_by`` the
+    fingerprints of the firing alerts that inhibit it.
+
+    Example:
+        >>> MuteStatus.of(("s1",), ()).to_dict()
+        {'state': 'suppressed', 'silencedBy': ['s1'], 'inhibitedBy': []}
+    """
+
+    state: MuteState = "unprocessed"
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, silenced_by: tuple[str, ...], inhibited_by: tuple[str, ...]) -> MuteStatus:
+        """``suppressed`` when anything mutes the alert, else ``active``."""
+        state: MuteState = "suppressed" if silenced_by or inhibited_by else "active"
+        return cls(state, silenced_by, inhibited_by)
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether a silence or an inhibition mutes the alert."""
+        return self.state == "suppressed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with Alertmanager's key names."""
+        return {
+            "state": self.state,
+            "silencedBy": list(self.silenced_by),
+            "inhibitedBy": list(self.inhibited_by),
+        }
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> MuteStatus:
+        """Inverse of :meth:`to_dict` (``None`` gives ``unprocessed``).
+
+        Raises:
+            DecodeError: the state is not one of unprocessed|active|suppressed.
+        """
+        if obj is None:
+            return cls()
+        if not isinstance(obj, Mapping):
+            raise DecodeError("field 'mute_status' must be an object")
+        state = obj.get("state", "unprocessed")
+        if state not in ("unprocessed", "active", "suppressed"):
+            raise DecodeError(
+                f"field 'mute_status.state' must be unprocessed|active|suppressed: {state!r}"
+            )
+        return cls(
+            state,
+            tuple(str(x) for x in obj.get("silencedBy") or ()),
+            tuple(str(x) for x in obj.get("inhibitedBy") or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +169,40 @@ class Anomaly:
         """Fingerprint of the series this evaluation belongs to."""
         return fingerprint(self.source_id, self.metric_name, self.detector, self.labels)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields: the anomaly record."""
+        return {
+            "timestamp": self.timestamp,
+            "source_id": self.source_id,
+            "metric_name": self.metric_name,
+            "score": self.score,
+            "is_anomaly": self.is_anomaly,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+            "detector": self.detector,
+            "labels": self.labels,
+        }
+
+    def encode(self) -> bytes:
+        """The anomaly record's bytes.
+
+        Example:
+            >>> raw = Anomaly(1.0, "du-1", "rtt_ms", 0.9, True, detector="zscore").encode()
+            >>> Anomaly.from_dict(orjson.loads(raw)).score
+            0.9
+        """
+        return orjson.dumps(self.to_dict())
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One alert record: the state of one incident at one moment.
 
     ``alert_id`` is the same for every record of one incident (firing, escalations,
-    resolution); ``fingerprint`` is the same for every incident of one series.
-    ``silenced`` is true when a silence or an inhibition rule mutes the alert; it is then
-    emitted but not notified. ``silenced_by`` lists silence ids, ``inhibited_by`` the
-    fingerprints of the alerts that inhibit it.
+    resolution); ``fingerprint`` is the same for every incident of one series. ``status``
+    is ``firing`` or ``resolved``, as in Alertmanager's webhook; ``mute_status`` says
+    whether a silence or an inhibition rule mutes the alert (a suppressed alert is
+    recorded but not notified), as the ``status`` object of Alertmanager's API does.
     """
 
     alert_id: str
@@ -140,9 +223,7 @@ class Alert:
     annotations: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     generator_url: str = ""
-    silenced: bool = False
-    silenced_by: tuple[str, ...] = ()
-    inhibited_by: tuple[str, ...] = ()
+    mute_status: MuteStatus = MuteStatus()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples become lists)."""
@@ -165,9 +246,7 @@ class Alert:
             "annotations": dict(self.annotations),
             "evidence": dict(self.evidence),
             "generator_url": self.generator_url,
-            "silenced": self.silenced,
-            "silenced_by": list(self.silenced_by),
-            "inhibited_by": list(self.inhibited_by),
+            "mute_status": self.mute_status.to_dict(),
         }
 
     @classmethod
@@ -204,20 +283,56 @@ class Alert:
                 annotations=_str_dict(obj.get("annotations"), "annotations"),
                 evidence=dict(obj.get("evidence") or {}),
                 generator_url=str(obj.get("generator_url", "")),
-                silenced=bool(obj.get("silenced", False)),
-                silenced_by=tuple(str(x) for x in obj.get("silenced_by") or ()),
-                inhibited_by=tuple(str(x) for x in obj.get("inhibited_by") or ()),
+                mute_status=MuteStatus.from_dict(obj.get("mute_status")),
             )
         except KeyError as exc:
             raise DecodeError(f"alert record misses field {exc.args[0]!r}") from exc
         except (TypeError, ValueError) as exc:
             raise DecodeError(f"alert record has a mistyped field: {exc}") from exc
 
+    def encode(self) -> bytes:
+        """JSON bytes of :meth:`to_dict` (a table value)."""
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def decode(cls, data: bytes) -> Alert:
+        """Inverse of :meth:`encode`.
+
+        Raises:
+            DecodeError: the bytes are not an encoded alert.
+        """
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError(f"not an encoded Alert: {exc}") from exc
+        if not isinstance(obj, Mapping):
+            raise DecodeError("not an encoded Alert: expected an object")
+        return cls.from_dict(obj)
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether a silence or an inhibition mutes this alert."""
+        return self.mute_status.suppressed
+
     def muted(self, silenced_by: tuple[str, ...], inhibited_by: tuple[str, ...]) -> Alert:
         """A copy marked with the silences and inhibiting alerts that mute it."""
-        return replace(
-            self,
-            silenced=bool(silenced_by or inhibited_by),
-            silenced_by=silenced_by,
-            inhibited_by=inhibited_by,
-        )
+        return replace(self, mute_status=MuteStatus.of(silenced_by, inhibited_by))
+
+    def to_api(self) -> dict[str, Any]:
+        """The alert as Alertmanager's API v2 lists it (``GET /api/v2/alerts``), with
+        PADIT's ids and scores added."""
+        return {
+            "fingerprint": self.fingerprint,
+            "alert_id": self.alert_id,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+            "startsAt": rfc3339(self.starts_at),
+            "endsAt": rfc3339(self.ends_at),
+            "updatedAt": rfc3339(self.timestamp),
+            "generatorURL": self.generator_url,
+            "status": self.mute_status.to_dict(),
+            "firing": self.status == "firing",
+            "severity": self.severity,
+            "score": self.score,
+            "peak_score": self.peak_score,
+        }

@@ -1,4 +1,4 @@
-"""Dispatcher, outbox and stats with a scripted in-memory notifier (no network)."""
+"""Delivery, outbox and stats with a scripted in-memory notifier (no network)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from padit_stream.alerting.config import DeliveryConfig
-from padit_stream.alerting.delivery import DeliveryStats, Dispatcher, Outbox, OutboxEntry
-from padit_stream.alerting.grouping import Notification
-from padit_stream.alerting.model import Alert
-from padit_stream.alerting.notifiers.base import DeliveryError, Notifier
+from padit_stream.alerting.nflog import Outbox, OutboxEntry
+from padit_stream.alerting.notification import Notification
+from padit_stream.alerting.notify.base import DeliveryError, Notifier
+from padit_stream.alerting.notify.delivery import Delivery
+from padit_stream.alerting.notify.stats import DeliveryStats
 from padit_stream.errors import DecodeError
+from padit_stream.schema import Alert
 
 
 class Scripted(Notifier):
@@ -88,7 +90,7 @@ def notification(seq: int, *fps: str, status: str = "firing", repeat: bool = Fal
 
 def make(
     notifier: Scripted | None = None, outbox: Outbox | None = None, **cfg: Any
-) -> tuple[Dispatcher, Scripted, Clock, dict[str, bytes]]:
+) -> tuple[Delivery, Scripted, Clock, dict[str, bytes]]:
     notifier = notifier or Scripted()
     clock = Clock()
     table: dict[str, bytes] = {}
@@ -100,7 +102,7 @@ def make(
             table[key] = entry.encode()
 
     config = DeliveryConfig(**{"initial_backoff": 1.0, "max_backoff": 60.0, **cfg})
-    dispatcher = Dispatcher(
+    delivery = Delivery(
         config,
         {"team": [notifier]},
         outbox,
@@ -108,7 +110,7 @@ def make(
         clock=clock,
         sleep=clock.sleep,
     )
-    return dispatcher, notifier, clock, table
+    return delivery, notifier, clock, table
 
 
 async def test_sends_and_counts() -> None:

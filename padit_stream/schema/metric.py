@@ -1,4 +1,7 @@
-"""Wire format of the metrics topic: keys and compact JSON values, decoded with orjson.
+"""Metric records, the metrics topic's keys and compact JSON values, decoded with orjson.
+
+Adapters encode with :func:`encode_metric` and key with :func:`metric_key`; the stream decodes
+with :func:`decode_metric`.
 
 The metrics topic carries raw bytes so that decoding is one ``orjson.loads`` plus checks
 (~1 µs) instead of a Faust Record decode (~15 µs); a record that fails a check raises
@@ -20,7 +23,7 @@ from padit_stream.errors import DecodeError
 __all__ = [
     "DEFAULT_LIMITS",
     "DecodeLimits",
-    "MetricSample",
+    "Metric",
     "decode_metric",
     "encode_metric",
     "metric_key",
@@ -57,8 +60,8 @@ class DecodeLimits(NamedTuple):
 DEFAULT_LIMITS = DecodeLimits()
 
 
-class MetricSample(NamedTuple):
-    """One decoded metric (the stream-side form of :class:`padit_stream.models.Metric`)."""
+class Metric(NamedTuple):
+    """One metric: what an adapter publishes and the stream decodes."""
 
     timestamp: float
     source_id: str
@@ -153,7 +156,7 @@ def why_not_json(data: bytes, exc: orjson.JSONDecodeError) -> str:
     return f"not JSON: {quote(str(exc), 120)}"
 
 
-def decode_metric(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> MetricSample:
+def decode_metric(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Metric:
     """Decode and validate one metric record.
 
     Raises:
@@ -204,7 +207,7 @@ def decode_metric(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> MetricS
         raise DecodeError("field 'labels' must be an object of strings")
     if labels:
         _check_labels(labels, limits)
-    return MetricSample(
+    return Metric(
         ts,
         source_id,
         metric_name,

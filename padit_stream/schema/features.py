@@ -1,7 +1,5 @@
-"""JSON encoding of the records the agents publish, and decoding of the ones they consume.
-
-Field names match :mod:`padit_stream.models`; orjson keeps this off the profile.
-"""
+"""Features records (a window's features, published on the series' cadence) and the decode
+of any JSON object record with its required fields; orjson keeps both off the profile."""
 
 from __future__ import annotations
 
@@ -10,13 +8,12 @@ from typing import Any
 import orjson
 
 from padit_stream.core.features import FeatureSet
-from padit_stream.core.wire import why_not_json
 from padit_stream.errors import DecodeError
+from padit_stream.schema.metric import why_not_json
 
 __all__ = [
     "FEATURES_FIELDS",
     "decode_record",
-    "encode_anomaly",
     "encode_features",
     "features_observation",
 ]
@@ -38,34 +35,6 @@ def features_observation(doc: dict[str, Any]) -> dict[str, float]:
     obs["timestamp"] = doc["window_end"]
     obs["value"] = doc["last"]
     return obs
-
-
-def encode_anomaly(
-    *,
-    timestamp: float,
-    source_id: str,
-    metric_name: str,
-    score: float,
-    is_anomaly: bool,
-    confidence: float,
-    evidence: dict[str, Any],
-    detector: str,
-    labels: dict[str, str] | None = None,
-) -> bytes:
-    """An Anomaly record."""
-    return orjson.dumps(
-        {
-            "timestamp": timestamp,
-            "source_id": source_id,
-            "metric_name": metric_name,
-            "score": score,
-            "is_anomaly": is_anomaly,
-            "confidence": confidence,
-            "evidence": evidence,
-            "detector": detector,
-            "labels": labels or {},
-        }
-    )
 
 
 def decode_record(data: bytes, required: tuple[str, ...]) -> dict[str, Any]:

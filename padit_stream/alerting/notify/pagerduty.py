@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from padit_stream.alerting.config import PagerDutyConfig, secret_from_env
-from padit_stream.alerting.grouping import Notification
-from padit_stream.alerting.model import Alert, rfc3339
-from padit_stream.alerting.notifiers.base import HttpMessage, HttpNotifier, user_agent_headers
+from padit_stream.alerting.notification import Notification
+from padit_stream.alerting.notify.base import HttpMessage, HttpNotifier, user_agent_headers
+from padit_stream.schema import Alert, rfc3339
 
 __all__ = ["PagerDutyNotifier", "pagerduty_event"]
 

@@ -1,38 +1,18 @@
-"""Notifiers: webhook (Alertmanager format), Slack, PagerDuty Events v2 and email."""
+"""The integrations of each receiver, built from the config: webhook (Alertmanager
+format), Slack, PagerDuty Events v2 and email."""
 
 from __future__ import annotations
 
 import httpx
 
 from padit_stream.alerting.config import AlertingConfig
-from padit_stream.alerting.notifiers.base import (
-    DeliveryError,
-    HttpMessage,
-    HttpNotifier,
-    Notifier,
-    parse_retry_after,
-)
-from padit_stream.alerting.notifiers.email import EmailNotifier, email_message
-from padit_stream.alerting.notifiers.pagerduty import PagerDutyNotifier, pagerduty_event
-from padit_stream.alerting.notifiers.slack import SlackNotifier, slack_payload
-from padit_stream.alerting.notifiers.webhook import WebhookNotifier, alertmanager_payload
+from padit_stream.alerting.notify.base import Notifier
+from padit_stream.alerting.notify.email import EmailNotifier
+from padit_stream.alerting.notify.pagerduty import PagerDutyNotifier
+from padit_stream.alerting.notify.slack import SlackNotifier
+from padit_stream.alerting.notify.webhook import WebhookNotifier
 
-__all__ = [
-    "DeliveryError",
-    "EmailNotifier",
-    "HttpMessage",
-    "HttpNotifier",
-    "Notifier",
-    "PagerDutyNotifier",
-    "SlackNotifier",
-    "WebhookNotifier",
-    "alertmanager_payload",
-    "build_notifiers",
-    "email_message",
-    "pagerduty_event",
-    "parse_retry_after",
-    "slack_payload",
-]
+__all__ = ["build_notifiers"]
 
 
 def build_notifiers(config: AlertingConfig, client: httpx.AsyncClient) -> dict[str, list[Notifier]]:

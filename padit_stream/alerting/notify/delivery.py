@@ -1,13 +1,13 @@
-"""Delivery of notifications: an outbox that survives restarts, retries with exponential
-backoff, and counters for the web view.
+"""Delivery of notifications to integrations, with retries and exponential backoff
+(Alertmanager's ``notify`` retry stage), over the outbox of
+:mod:`padit_stream.alerting.nflog`.
 
-:class:`Outbox` and :class:`DeliveryStats` are plain data (the stream job stores outbox
-entries in a table through the ``on_change`` hook); :class:`Dispatcher` does the I/O.
 Each integration (``receiver/kind[i]``) has its own ordered queue: a notification is
 sent only after every earlier one of that integration, so a receiver that was down gets
 the firing before the resolved, each once. A notification with several messages
 (PagerDuty: one event per alert) records how many were sent, so a retry resumes after
-them.
+them. The stream job stores outbox entries in a table through the ``on_change`` hook and
+the counters through :meth:`DeliveryStats.take_changes`.
 """
 
 from __future__ import annotations
@@ -15,196 +15,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-import orjson
 
 from padit_stream.alerting.config import AlertingConfig, DeliveryConfig
-from padit_stream.alerting.grouping import Notification
-from padit_stream.alerting.notifiers import DeliveryError, Notifier, build_notifiers
-from padit_stream.errors import DecodeError
+from padit_stream.alerting.nflog import Outbox, OutboxEntry
+from padit_stream.alerting.notification import Notification
+from padit_stream.alerting.notify.base import DeliveryError, Notifier
+from padit_stream.alerting.notify.integrations import build_notifiers
+from padit_stream.alerting.notify.stats import DeliveryStats
 
-__all__ = ["DeliveryStats", "Dispatcher", "Outbox", "OutboxEntry"]
+__all__ = ["Delivery", "OnChange"]
 
 logger = logging.getLogger(__name__)
-
-#: Keys of recently delivered entries remembered to drop a replayed duplicate.
-_DELIVERED_MEMORY = 2048
-
-
-@dataclass(slots=True)
-class OutboxEntry:
-    """One notification waiting for one integration."""
-
-    key: str
-    integration: str
-    notification: Notification
-    enqueued_at: float
-    next_attempt_at: float
-    seq: int = 0
-    parts_done: int = 0
-    attempts: int = 0
-    last_error: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields."""
-        return {
-            "key": self.key,
-            "integration": self.integration,
-            "notification": self.notification.to_dict(),
-            "enqueued_at": self.enqueued_at,
-            "next_attempt_at": self.next_attempt_at,
-            "seq": self.seq,
-            "parts_done": self.parts_done,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-        }
-
-    @classmethod
-    def from_dict(cls, obj: Mapping[str, Any]) -> OutboxEntry:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**{**obj, "notification": Notification.from_dict(obj["notification"])})
-
-    def encode(self) -> bytes:
-        """JSON bytes (a table value)."""
-        return orjson.dumps(self.to_dict())
-
-    @classmethod
-    def decode(cls, data: bytes) -> OutboxEntry:
-        """Inverse of :meth:`encode`.
-
-        Raises:
-            DecodeError: the bytes are not an encoded entry.
-        """
-        try:
-            return cls.from_dict(orjson.loads(data))
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            raise DecodeError(f"not an encoded OutboxEntry: {exc}") from exc
-
-
-class Outbox:
-    """Undelivered notifications by integration, in the order they were queued."""
-
-    def __init__(self, entries: Iterable[OutboxEntry] = (), delivered: Iterable[str] = ()) -> None:
-        self.entries: dict[str, OutboxEntry] = {e.key: e for e in entries}
-        self.delivered: deque[str] = deque(delivered, maxlen=_DELIVERED_MEMORY)
-        self._seq = max((e.seq for e in self.entries.values()), default=0)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def put(self, entry: OutboxEntry) -> bool:
-        """Queue an entry; ``False`` if it is queued or was delivered already, or if it
-        is a repeat of a group that already waits in this integration's queue."""
-        if entry.key in self.entries or entry.key in self.delivered:
-            return False
-        if entry.notification.repeat and any(
-            e.notification.group_key == entry.notification.group_key
-            for e in self.queue(entry.integration)
-        ):
-            return False
-        self._seq += 1
-        entry.seq = self._seq
-        self.entries[entry.key] = entry
-        return True
-
-    def queue(self, integration: str) -> list[OutboxEntry]:
-        """The entries of one integration, oldest first."""
-        return sorted(
-            (e for e in self.entries.values() if e.integration == integration),
-            key=lambda e: e.seq,
-        )
-
-    def integrations(self) -> list[str]:
-        """Integrations with queued entries."""
-        return sorted({e.integration for e in self.entries.values()})
-
-    def remove(self, key: str, delivered: bool) -> None:
-        """Drop an entry, remembering it if it was delivered."""
-        self.entries.pop(key, None)
-        if delivered:
-            self.delivered.append(key)
-
-    def oldest(self, count: int) -> list[OutboxEntry]:
-        """The ``count`` oldest entries of all integrations."""
-        return sorted(self.entries.values(), key=lambda e: e.seq)[:count]
-
-    def pending(self) -> dict[str, int]:
-        """Queued entries per integration."""
-        return dict(Counter(e.integration for e in self.entries.values()))
-
-    def encode(self) -> bytes:
-        """JSON bytes of the whole outbox."""
-        return orjson.dumps(
-            {
-                "entries": [
-                    e.to_dict() for e in sorted(self.entries.values(), key=lambda e: e.seq)
-                ],
-                "delivered": list(self.delivered),
-            }
-        )
-
-    @classmethod
-    def decode(cls, data: bytes) -> Outbox:
-        """Inverse of :meth:`encode`.
-
-        Raises:
-            DecodeError: the bytes are not an encoded outbox.
-        """
-        try:
-            obj = orjson.loads(data)
-            entries = [OutboxEntry.from_dict(e) for e in obj["entries"]]
-            delivered = [str(k) for k in obj.get("delivered", [])]
-        except (orjson.JSONDecodeError, KeyError, TypeError, DecodeError) as exc:
-            raise DecodeError(f"not an encoded Outbox: {exc}") from exc
-        return cls(entries, delivered)
-
-
-@dataclass(slots=True)
-class DeliveryStats:
-    """Delivery outcomes per integration: ``sent`` (delivered entries), ``retried``
-    (attempts after a failure), ``failed`` (entries dropped undelivered); ``pending``
-    comes from the outbox."""
-
-    sent: Counter[str] = field(default_factory=Counter)
-    retried: Counter[str] = field(default_factory=Counter)
-    failed: Counter[str] = field(default_factory=Counter)
-    last_error: dict[str, str] = field(default_factory=dict)
-    last_sent_at: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self, outbox: Outbox | None = None) -> dict[str, Any]:
-        """Totals and per-integration figures, JSON-ready."""
-        pending = outbox.pending() if outbox is not None else {}
-        names = sorted(set(self.sent) | set(self.retried) | set(self.failed) | set(pending))
-        per = {
-            n: {
-                "sent": self.sent[n],
-                "retried": self.retried[n],
-                "failed": self.failed[n],
-                "pending": pending.get(n, 0),
-                "last_error": self.last_error.get(n, ""),
-                "last_sent_at": self.last_sent_at.get(n),
-            }
-            for n in names
-        }
-        return {
-            "sent": sum(self.sent.values()),
-            "retried": sum(self.retried.values()),
-            "failed": sum(self.failed.values()),
-            "pending": sum(pending.values()),
-            "integrations": per,
-        }
 
 
 #: Called with an entry's key and the entry (``None`` once it left the outbox).
 OnChange = Callable[[str, OutboxEntry | None], None]
 
 
-class Dispatcher:
+class Delivery:
     """Sends notifications to their receivers' integrations, with retries and an outbox.
 
     ``clock`` (wall time) and ``sleep`` are injectable so that tests need not wait.
@@ -235,8 +67,8 @@ class Dispatcher:
     @classmethod
     def from_config(
         cls, config: AlertingConfig, outbox: Outbox | None = None, **kwargs: Any
-    ) -> Dispatcher:
-        """A dispatcher with its own HTTP client and the configured notifiers.
+    ) -> Delivery:
+        """A delivery with its own HTTP client and the configured notifiers.
 
         Raises:
             ConfigError: a secret's environment variable is unset.
@@ -248,7 +80,7 @@ class Dispatcher:
         return self
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this dispatcher created it."""
+        """Close the HTTP client if this delivery created it."""
         for n in self.by_name.values():
             await n.aclose()
         if self._client is not None:
@@ -338,7 +170,7 @@ class Dispatcher:
         while entry.parts_done < len(messages):
             if entry.last_error:
                 # The previous try of this message failed: this one is a retry.
-                self.stats.retried[entry.integration] += 1
+                self.stats.count_retry(entry.integration)
             try:
                 try:
                     await notifier.send(messages[entry.parts_done], self.clock())
@@ -352,7 +184,7 @@ class Dispatcher:
             except DeliveryError as exc:
                 entry.attempts += 1
                 entry.last_error = str(exc)
-                self.stats.last_error[entry.integration] = str(exc)
+                self.stats.note_error(entry.integration, str(exc))
                 if not exc.retryable:
                     logger.error("giving up on %s: %s", entry.key, exc)
                     self._fail(entry, str(exc))
@@ -379,12 +211,10 @@ class Dispatcher:
         self.outbox.remove(entry.key, delivered=True)
         self._changed(entry, gone=True)
         if messages:
-            self.stats.sent[entry.integration] += 1
-            self.stats.last_sent_at[entry.integration] = self.clock()
+            self.stats.count_sent(entry.integration, self.clock())
         return True
 
     def _fail(self, entry: OutboxEntry, reason: str) -> None:
         self.outbox.remove(entry.key, delivered=False)
-        self.stats.failed[entry.integration] += 1
-        self.stats.last_error[entry.integration] = reason
+        self.stats.count_failed(entry.integration, reason)
         self._changed(entry, gone=True)

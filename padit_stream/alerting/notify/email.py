@@ -12,9 +12,9 @@ from email.utils import formatdate
 from typing import Any
 
 from padit_stream.alerting.config import EmailConfig, secret_from_env
-from padit_stream.alerting.grouping import Notification
-from padit_stream.alerting.model import rfc3339
-from padit_stream.alerting.notifiers.base import DeliveryError, Notifier
+from padit_stream.alerting.notification import Notification
+from padit_stream.alerting.notify.base import DeliveryError, Notifier
+from padit_stream.schema import rfc3339
 
 __all__ = ["EmailNotifier", "email_message"]
 
