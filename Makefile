@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup ui ui-lint ui-test peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench soak run clean
+.PHONY: setup ui ui-lint ui-test peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench soak run clean \
+	dashboards
 
 setup: $(VENV)/.installed ui
 
@@ -39,8 +40,8 @@ ui-lint: $(UI_MODULES)
 ui-test: $(UI_MODULES)
 	cd ui && npm test
 
-# System packages for the real test peers (netconfd, sshd, socat, tshark, chromium) and tools
-# (kcat, docker-compose).
+# System packages for the real test peers (netconfd, sshd, socat, tshark, chromium,
+# prometheus, alertmanager) and tools (kcat, docker-compose).
 peers:
 	bash scripts/install-peers.sh
 	bash scripts/install-tools.sh
@@ -79,6 +80,10 @@ bench: setup kafka-up
 # Chaos soak, not in CI: 3 workers, seeded faults, checks at the end (SOAK_ARGS="--minutes 5").
 soak: setup kafka-fetch
 	$(PY) -m tests.soak $(SOAK_ARGS)
+
+# Grafana dashboards (config/grafana/*.json) from scripts/grafana_dashboards.py (grafanalib).
+dashboards: setup
+	$(PY) scripts/grafana_dashboards.py
 
 run: setup kafka-up
 	bash scripts/run-demo.sh

@@ -17,7 +17,9 @@ import faust
 from padit_stream.consumer import BulkAgent, BulkHandler, BulkTransport
 from padit_stream.security import faust_credentials
 from padit_stream.sender import BATCH_BYTES
+from padit_stream.series_export import SeriesExport
 from padit_stream.settings import Settings, load_settings
+from padit_stream.telemetry import StreamTelemetry
 from padit_stream.worker import PaditWorker, Watchdog
 
 __all__ = ["PaditApp", "create_app"]
@@ -49,6 +51,8 @@ class PaditApp(faust.App):
         self.padit: Any = None
         self.sender: Any = None
         self.padit_worker: PaditWorker | None = None
+        #: Set by :func:`create_app`: the worker's metrics (``/metrics``).
+        self.telemetry: Any = None
         self.watchdog = Watchdog(shutdown_timeout, self._give_up_sending)
 
     def _give_up_sending(self) -> None:
@@ -153,9 +157,27 @@ def create_app(settings: Settings) -> PaditApp:
     app.sender = built.sender
     app.owned_topics = built.topics.all()
     app.on_bulk_flush(built.sender.flush)
+    app.telemetry = _telemetry(built)
+    app.telemetry.connect(app)
     agents.register(built)
     views.register(built)
     return app
+
+
+def _telemetry(built: Any) -> StreamTelemetry:
+    metrics = built.settings.metrics
+    series = None
+    if metrics.series_scores:
+        lifecycle = built.lifecycle
+
+        def alert_phase(partition: int, key: bytes) -> str | None:
+            state = lifecycle.states.read(partition, key)
+            return None if state is None else str(state.phase)
+
+        series = SeriesExport(
+            built.topics.features.get_topic_name(), metrics.max_series, alert_phase
+        )
+    return StreamTelemetry(built, series)
 
 
 _app: PaditApp | None = None

@@ -112,6 +112,10 @@ def run_contained(
     return failed
 
 
+def _no_metrics(topic: str, partition: int, records: Sequence[Any], started: float) -> None:
+    pass
+
+
 class BulkConsumer(_KafkaConsumer):
     """Faust's aiokafka consumer with bulk delivery for the app's bulk topics."""
 
@@ -155,6 +159,9 @@ class BulkConsumer(_KafkaConsumer):
         get_read_offset = self._read_offset.__getitem__
         set_read_offset = self._read_offset.__setitem__
         acks_enabled_for = app.topics.acks_enabled_for
+        # Metrics are counted once per slice (padit_stream.telemetry), never per record.
+        telemetry = getattr(app, "telemetry", None)
+        on_slice = telemetry.on_slice if telemetry is not None else _no_metrics
         self.progress_at = time.monotonic()
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
@@ -205,7 +212,9 @@ class BulkConsumer(_KafkaConsumer):
                         if not self.flow_active or app.consumer_generation_id != generation:
                             break  # rebalancing: the rest is read again by its next owner
                         part = batch[start : start + slice_size]
+                        started = time.perf_counter()
                         run_contained(agent, tp.partition, part, sender)
+                        on_slice(tp.topic, tp.partition, part, started)
                         pending.append((tp, [r.offset for r in part]))
                         since_flush += len(part)
                         if since_flush >= self.flush_every:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["MAX_REASON_CHARS", "Headers", "dead_letter_record"]
+__all__ = ["MAX_REASON_CHARS", "REASON_CLASSES", "Headers", "dead_letter_record", "reason_class"]
 
 Headers = list[tuple[str, bytes]]
 
@@ -22,6 +22,33 @@ Headers = list[tuple[str, bytes]]
 MAX_REASON_CHARS = 500
 #: Room left under ``max_bytes`` for the headers of a truncated record.
 _HEADER_ROOM = 1024
+
+
+#: Reason classes, the label of ``padit_dead_letters_total`` (a bounded set: the reasons
+#: themselves carry values and would make a series per bad record).
+REASON_CLASSES = ("internal", "late", "timestamp", "too_large", "refused", "invalid")
+
+
+def reason_class(reason: str) -> str:
+    """The class of a dead letter's reason, one of :data:`REASON_CLASSES`.
+
+    Example:
+        >>> reason_class("internal error: KeyError: 'x'"), reason_class("missing field 'value'")
+        ('internal', 'invalid')
+        >>> reason_class("sample at 5.0 is 40.000s older than the newest (45.0); allowed ...")
+        'late'
+    """
+    if reason.startswith("internal error"):
+        return "internal"
+    if reason.startswith("sample at"):
+        return "late"
+    if reason.startswith("timestamp "):
+        return "timestamp"
+    if reason.startswith(("cannot be re-keyed", "record is ")):
+        return "too_large"
+    if reason.startswith("the broker refused"):
+        return "refused"
+    return "invalid"
 
 
 def _clip(reason: str) -> str:

@@ -24,6 +24,7 @@ Failures stay with the records they concern:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
@@ -34,7 +35,7 @@ from aiokafka.errors import KafkaTimeoutError
 from aiokafka.record.default_records import DefaultRecordBatch
 from faust.types import TP
 
-from padit_stream.deadletter import Headers, dead_letter_record
+from padit_stream.deadletter import Headers, dead_letter_record, reason_class
 from padit_stream.errors import RecordTooLargeError
 
 __all__ = ["BATCH_BYTES", "BatchSender", "Headers"]
@@ -101,6 +102,10 @@ class BatchSender:
         #: What went wrong, for /health and the logs: dead_letters, send_retries, resent,
         #: undeliverable (dead-lettered because the broker refused them), lost.
         self.stats: Counter[str] = Counter()
+        #: Records the broker acknowledged per topic, and dead letters per (stage, reason
+        #: class): read by the metrics collector (padit_stream.telemetry).
+        self.produced: Counter[str] = Counter()
+        self.dead_letter_classes: Counter[tuple[str, str]] = Counter()
         #: Set while the worker stops: retries give up so that shutdown completes.
         self.closing = False
         self._log_period_start = 0.0
@@ -161,6 +166,7 @@ class BatchSender:
         """Queue the dead letter of ``record`` (a Kafka record: topic, partition, offset,
         key, value). Never raises: a dead letter is truncated until it fits."""
         self.stats["dead_letters"] += 1
+        self.dead_letter_classes[stage, reason_class(reason)] += 1
         key, value, headers = dead_letter_record(
             record.key,
             record.value,
@@ -235,6 +241,7 @@ class BatchSender:
             if future is None:
                 continue  # shutting down: the inputs are not committed and are read again
             self._inflight.append(_Sent(future, topic, partition, builder, alone))
+            future.add_done_callback(functools.partial(self._delivered, topic, count))
             if table is not None:
                 future.add_done_callback(self._persisted(table, topic, partition, count))
 
@@ -326,6 +333,10 @@ class BatchSender:
             builder = producer.create_batch()
             builder.append(timestamp=None, key=key, value=value, headers=headers)
             await self._enqueue(producer, topic, partition, [builder], alone=True)
+
+    def _delivered(self, topic: str, count: int, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.produced[topic] += count
 
     @staticmethod
     def _persisted(table: Any, topic: str, partition: int, count: int) -> Any:

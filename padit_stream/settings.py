@@ -4,7 +4,7 @@ Environment variables win over the file: ``PADIT_CONFIG`` (the file), ``PADIT_BR
 ``PADIT_APP_ID``, ``PADIT_DATA_DIR``, ``PADIT_WEB_HOST``, ``PADIT_WEB_PORT``,
 ``PADIT_PARTITIONS``, ``PADIT_TOPIC_PREFIX``, ``PADIT_EMIT_EVERY_SEC``,
 ``PADIT_SESSION_TIMEOUT_SEC``, ``PADIT_STANDBY_REPLICAS``, ``PADIT_MAX_FUTURE_SEC``,
-``PADIT_SHUTDOWN_TIMEOUT_SEC``, ``PADIT_STALL_TIMEOUT_SEC``. Setting
+``PADIT_SHUTDOWN_TIMEOUT_SEC``, ``PADIT_STALL_TIMEOUT_SEC``, ``PADIT_SERIES_SCORES``. Setting
 ``PADIT_WEBHOOK_URL`` adds an Alertmanager-format webhook to the default receiver. Secrets
 (webhook URLs with tokens, routing keys, passwords) belong in the environment, never in the
 YAML in the repository: the YAML names the variables.
@@ -34,10 +34,12 @@ from padit_stream.security import ENV_VARS as _KAFKA_ENV_VARS
 from padit_stream.security import KafkaSecurity
 
 __all__ = [
+    "AlertmanagerSettings",
     "AppSettings",
     "DetectionSettings",
     "HistorySettings",
     "LimitsSettings",
+    "MetricsSettings",
     "Settings",
     "TopicSettings",
     "WindowSettings",
@@ -161,6 +163,44 @@ class HistorySettings(_Strict):
     stale_after_sec: float = Field(300.0, gt=0)
 
 
+class MetricsSettings(_Strict):
+    """Prometheus metrics on ``/metrics`` (see README "Monitoring PADIT")."""
+
+    # Per-series gauges (latest value, anomaly score, alert state) on the worker that owns
+    # the series. Off by default: every series becomes three time series in Prometheus.
+    series_scores: bool = False
+    # At most this many series are exported per worker; further ones are counted as
+    # dropped (padit_series_export_dropped_total), never exported.
+    max_series: int = Field(1_000, ge=1, le=1_000_000)
+
+
+class AlertmanagerSettings(_Strict):
+    """Push alerts to Alertmanagers' ``/api/v2/alerts``, as Prometheus does."""
+
+    # Base URLs (http://host:9093); empty: no pushing.
+    urls: list[str] = []
+    # Firing alerts are sent again this often, so Alertmanager keeps them active; their
+    # endsAt is 4 intervals ahead, so a PADIT that stops sending lets them expire.
+    resend_interval_sec: float = Field(60.0, gt=0, le=3600)
+    # Resolved alerts are sent again for this long (an Alertmanager that was away hears of
+    # the resolution once it is back).
+    resolved_retention_sec: float = Field(900.0, ge=0)
+    timeout_sec: float = Field(10.0, gt=0, le=120)
+    # Name of the environment variable holding a bearer token for the Alertmanagers, if any.
+    bearer_token_env: str = ""
+    # false switches PADIT's own notification stage off (routing, grouping, silences and
+    # receivers are then Alertmanager's); alerts still go to the alerts topic.
+    builtin_notifications: bool = True
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"expected http(s)://HOST:PORT, got {url!r}")
+        return [u.rstrip("/") for u in value]
+
+
 class Settings(_Strict):
     """Everything the stream job reads from ``config/padit.yaml``."""
 
@@ -173,6 +213,8 @@ class Settings(_Strict):
     history: HistorySettings = HistorySettings()
     # TLS/SASL of every Kafka client of the worker (see padit_stream.security).
     kafka: KafkaSecurity = KafkaSecurity()
+    metrics: MetricsSettings = MetricsSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
 
 
 # env var -> path in the YAML document
@@ -193,6 +235,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PADIT_HISTORY_RETENTION_SEC": ("history", "retention_sec"),
     "PADIT_HISTORY_STEP_SEC": ("history", "step_sec"),
     "PADIT_STALE_AFTER_SEC": ("history", "stale_after_sec"),
+    "PADIT_SERIES_SCORES": ("metrics", "series_scores"),
     # PADIT_KAFKA_SECURITY_PROTOCOL, PADIT_KAFKA_CA_FILE, ... -> kafka.protocol, kafka.ca_file
     **{var: ("kafka", field) for var, field in _KAFKA_ENV_VARS.items()},
 }

@@ -61,6 +61,10 @@ class NotificationHolder:
             self._stage = self._factory()
         return self._stage
 
+    def peek(self) -> NotificationStage | None:
+        """The stage if this worker built it (never builds one: for read-only callers)."""
+        return self._stage
+
     def drop(self) -> None:
         if self._stage is not None:
             self.retired.append(self._stage)

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from padit_stream import api, webui
 from padit_stream.cluster import health, is_local, local_url, owner_of, readiness, recovered
@@ -25,6 +26,7 @@ __all__ = [
     "ClusterView",
     "DeliveryView",
     "HealthView",
+    "MetricsView",
     "MovedView",
     "ReadyView",
     "WindowView",
@@ -183,6 +185,14 @@ async def _to_stage(view: View, request: Request) -> Response | None:
     return await _route(view, request, _stream(view).tables.notify, 0)
 
 
+class MetricsView(View):
+    """Prometheus text exposition of this worker's metrics (padit_stream.telemetry)."""
+
+    async def get(self, request: Request) -> Response:
+        body = self.app.telemetry.exposition()  # type: ignore[attr-defined]
+        return self.bytes(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 class DeliveryView(View):
     """Notification delivery outcomes per integration (sent, retried, failed, pending),
     counted across restarts: the counters are rows of the notification stage's table."""
@@ -207,3 +217,4 @@ def register(stream: Stream) -> None:
     page("/silences/{silence_id}")(MovedView)
     page("/alerts/{alert_id}")(MovedView)
     webui.register(stream)
+    page("/metrics")(MetricsView)

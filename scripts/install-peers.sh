@@ -3,6 +3,8 @@
 # netconfd (yuma123) + OpenSSH for NETCONF, socat for UDP echo, tshark to decode what we send,
 # iproute2 for network namespaces, chromium for the console's browser tests (Playwright drives
 # Debian's build through executable_path: its own browser download cannot work here).
+# prometheus (with promtool) and prometheus-alertmanager for
+# the monitoring tests (PADIT is scraped by one and pushes alerts to the other).
 # Idempotent: returns at once when everything is there.
 set -euo pipefail
 
@@ -15,6 +17,8 @@ PKGS=(
     tshark
     iproute2
     chromium
+    prometheus
+    prometheus-alertmanager
 )
 
 missing=()

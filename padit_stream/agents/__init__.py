@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from padit_stream.agents import alerting, notify
+from padit_stream.agents import alerting, alertmanager, notify
 from padit_stream.stream import Stream
 
 __all__ = ["register"]
@@ -27,6 +27,7 @@ def register(stream: Stream) -> None:
     app.bulk_agent(topics.anomalies, stage="alert", reset=stream.lifecycle.reset)(stream.lifecycle)
     alerting.register(stream)
     notify.register(stream)
+    alertmanager.register(stream)
 
     @app.on_rebalance_complete.connect  # type: ignore[untyped-decorator]
     def _after_recovery(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

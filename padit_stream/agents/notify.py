@@ -27,16 +27,22 @@ def register(stream: Stream) -> None:
     sender = stream.sender
     alerts_topic = stream.topics.alerts.get_topic_name()
     alert_partitions = stream.settings.topics.partitions
+    telemetry = app.telemetry
+    # Off when Alertmanager routes and notifies (padit_stream.alertmanager): the alerts topic
+    # is still written, unmarked by PADIT's silences.
+    builtin = stream.settings.alertmanager.builtin_notifications
 
     @app.agent(stream.topics.alert_events, name="padit.notify")  # type: ignore[untyped-decorator]
     async def notify(events: Any) -> None:
         """Record every alert on the alerts topic (marked when muted) and group it."""
         async for event in events.events():
             message = event.message
+            telemetry.records_in[message.topic] += 1
             try:
                 alert = Alert.from_dict(decode_record(message.value, _REQUIRED))
-                marked = await stream.notification.get().on_alert(alert)
+                marked = await stream.notification.get().on_alert(alert) if builtin else alert
                 alerting_adapter.record_alert(stream, marked)  # the API's incident log
+                telemetry.alert_events[marked.status, marked.severity] += 1
                 key = message.key
                 sender.add(
                     alerts_topic,
@@ -65,7 +71,7 @@ def register(stream: Stream) -> None:
             for stage in holder.retired:
                 await stage.close()
             holder.retired.clear()
-            if not is_local(app, owner_of(app, stream.tables.notify, 0)):
+            if not builtin or not is_local(app, owner_of(app, stream.tables.notify, 0)):
                 return
             await holder.get().tick()
             await sender.flush()

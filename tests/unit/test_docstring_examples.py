@@ -13,8 +13,10 @@ import padit_stream
 # Pure code only (no Faust app, no network): the packages the stream and backtests share.
 PACKAGES = ["core", "schema", "detectors", "alerting", "evaluation", "stages", "tuning"]
 MODULES_ALSO = [
+    "padit_stream.alertmanager",
     "padit_stream.deadletter",
     "padit_stream.feedback",
+    "padit_stream.series_export",
     "padit_stream.worker",
     *(
         f"padit_stream.api.{m}"

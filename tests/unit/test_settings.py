@@ -68,3 +68,24 @@ def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     cfg.write_text("app: [unclosed\n")
     with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
         load_settings(cfg, env={})
+
+
+def test_monitoring_settings_from_file_and_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(
+        "metrics: {max_series: 50}\n"
+        "alertmanager: {urls: ['http://am:9093/'], builtin_notifications: false}\n"
+    )
+    s = load_settings(cfg, env={"PADIT_SERIES_SCORES": "true"})
+    assert s.metrics.series_scores and s.metrics.max_series == 50
+    assert s.alertmanager.urls == ["http://am:9093"] and not s.alertmanager.builtin_notifications
+    assert load_settings(env={}).alertmanager.urls == []
+
+
+def test_alertmanager_url_error_names_file_and_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text("alertmanager: {urls: ['am:9093']}\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env={})
+    text = str(err.value)
+    assert str(cfg) in text and "alertmanager.urls" in text and "http" in text
