@@ -130,6 +130,8 @@ class Adapter(abc.ABC, Generic[ConfigT]):
     def __init__(self, config: ConfigT) -> None:
         self.config = config
         self._stopping = asyncio.Event()
+        #: Streaming adapters report each ``up`` here ``(ok, error)``; the runner sets it.
+        self.on_up: Callable[[bool, ErrorKind | None], None] | None = None
 
     @classmethod
     def parse_endpoint(cls, raw: Any, base_dir: Path | None = None) -> EndpointConfig:

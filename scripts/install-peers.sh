@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # System packages the adapter integration tests talk to (real peers on loopback / in netns):
 # netconfd (yuma123) + OpenSSH for NETCONF, socat for UDP echo, tshark to decode what we send,
-# iproute2 for network namespaces. Idempotent: returns at once when everything is there.
+# iproute2 for network namespaces; mosquitto (MQTT), libmodbus + gcc + mbpoll (Modbus/TCP),
+# prometheus-node-exporter (Prometheus scrape), snmpd + snmp tools (SNMP v2c/v3).
+# Idempotent: returns at once when everything is there.
 set -euo pipefail
 
 PKGS=(
@@ -12,6 +14,16 @@ PKGS=(
     socat
     tshark
     iproute2
+    mosquitto
+    mosquitto-clients
+    libmodbus-dev
+    gcc
+    libc6-dev
+    pkg-config
+    mbpoll
+    prometheus-node-exporter
+    snmpd
+    snmp
 )
 
 missing=()

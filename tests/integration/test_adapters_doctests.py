@@ -21,6 +21,9 @@ MODULES = [
     "adapters.oran.ecpri",
     "adapters.oran.netconf",
     "adapters.oran.udp_echo",
+    "adapters.stream",
+    "adapters.mqtt",
+    "adapters.mqtt.mapping",
 ]
 
 
