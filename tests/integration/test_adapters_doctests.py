@@ -24,6 +24,8 @@ MODULES = [
     "adapters.stream",
     "adapters.mqtt",
     "adapters.mqtt.mapping",
+    "adapters.modbus",
+    "adapters.modbus.registers",
 ]
 
 
