@@ -54,6 +54,8 @@ class Sample:
     labels: Mapping[str, str] = field(default_factory=dict)
     #: Event time (epoch seconds); ``None`` means the time of the probe.
     timestamp: float | None = None
+    #: The series' source when it is not the endpoint's (a scraped target's ``instance``).
+    source_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -63,15 +63,21 @@ def to_records(
     out: list[Record] = []
 
     def add(
-        name: str, value: float, unit: str, mtype: str, extra: dict[str, str], ts: float
+        name: str,
+        value: float,
+        unit: str,
+        mtype: str,
+        extra: dict[str, str],
+        ts: float,
+        source: str = source_id,
     ) -> None:
         lab = {**labels, **extra} if extra else labels
         out.append(
             (
-                metric_key(source_id, name),
+                metric_key(source, name),
                 encode_metric(
                     ts,
-                    source_id,
+                    source,
                     name,
                     value,
                     unit=unit,
@@ -87,7 +93,10 @@ def to_records(
     for res in results:
         for s in res.samples:
             ts = now if s.timestamp is None else s.timestamp
-            add(s.metric_name, s.value, s.unit, s.metric_type, dict(s.labels), ts)
+            add(
+                s.metric_name, s.value, s.unit, s.metric_type, dict(s.labels), ts,
+                s.source_id or source_id,
+            )  # fmt: skip
         if res.probe is not None:
             extra = {} if res.ok else {"error": str(res.error)}
             add(f"{res.probe}.up", 1.0 if res.ok else 0.0, "", "gauge", extra, now)

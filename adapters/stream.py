@@ -69,7 +69,7 @@ class RecordEmitter:
 
     async def sample(self, s: Sample, source_id: str | None = None) -> None:
         """Publish one sample (under ``source_id``, default the endpoint's source)."""
-        sid = source_id or self.source_id
+        sid = source_id or s.source_id or self.source_id
         ts = time.time() if s.timestamp is None else s.timestamp
         labels = {**self.labels, **s.labels} if s.labels else self.labels
         value = encode_metric(

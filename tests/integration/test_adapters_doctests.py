@@ -26,6 +26,9 @@ MODULES = [
     "adapters.mqtt.mapping",
     "adapters.modbus",
     "adapters.modbus.registers",
+    "adapters.prom",
+    "adapters.prom.exposition",
+    "adapters.prom.rates",
 ]
 
 
