@@ -8,6 +8,7 @@ and encodes each sample and reports the connection's health as ``up`` (1/0 with 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 
@@ -15,7 +16,7 @@ from adapters.base import Publish, Sample
 from adapters.errors import ErrorKind
 from padit_stream.core.wire import encode_metric, metric_key
 
-__all__ = ["RecordEmitter", "UnmappedLog"]
+__all__ = ["RecordEmitter", "UnmappedLog", "reconnect_delay"]
 
 log = logging.getLogger(__name__)
 
@@ -129,3 +130,17 @@ class UnmappedLog:
             )  # fmt: skip
             self._since_log = 0
             self._last_log = now
+
+
+def reconnect_delay(failures: int, low: float, high: float, rng: random.Random) -> float:
+    """Seconds before reconnect attempt ``failures`` (>= 1): doubling, capped, +/- 20 %.
+
+    Example:
+        >>> r = random.Random(0)
+        >>> all(3.2 <= reconnect_delay(3, 1, 8, r) <= 4.8 for _ in range(100))  # 1 * 2**2
+        True
+        >>> all(6.4 <= reconnect_delay(9, 1, 8, r) <= 9.6 for _ in range(100))  # capped at 8
+        True
+    """
+    base = min(low * 2 ** (failures - 1), high)
+    return float(base * rng.uniform(0.8, 1.2))

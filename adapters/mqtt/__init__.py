@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from adapters.base import Adapter, EndpointConfig, Publish, Sample, resolve_path
 from adapters.errors import ErrorKind
 from adapters.mqtt.mapping import MappingError, Subscription, map_message, topic_matches
-from adapters.stream import RecordEmitter, UnmappedLog
+from adapters.stream import RecordEmitter, UnmappedLog, reconnect_delay
 
-__all__ = ["MqttAdapter", "MqttEndpoint", "MqttTls", "Subscription", "reconnect_delay"]
+__all__ = ["MqttAdapter", "MqttEndpoint", "MqttTls", "Subscription", "error_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -92,20 +92,6 @@ class MqttEndpoint(EndpointConfig):
         if self.password_env and not self.username:
             raise ValueError("password_env needs a username")
         return self
-
-
-def reconnect_delay(failures: int, low: float, high: float, rng: random.Random) -> float:
-    """Seconds before reconnect attempt ``failures`` (>= 1): doubling, capped, +/- 20 %.
-
-    Example:
-        >>> r = random.Random(0)
-        >>> all(3.2 <= reconnect_delay(3, 1, 8, r) <= 4.8 for _ in range(100))  # 1 * 2**2
-        True
-        >>> all(6.4 <= reconnect_delay(9, 1, 8, r) <= 9.6 for _ in range(100))  # capped at 8
-        True
-    """
-    base = min(low * 2 ** (failures - 1), high)
-    return float(base * rng.uniform(0.8, 1.2))
 
 
 def error_kind(exc: aiomqtt.MqttError) -> ErrorKind:

@@ -29,6 +29,8 @@ MODULES = [
     "adapters.prom",
     "adapters.prom.exposition",
     "adapters.prom.rates",
+    "adapters.canbus",
+    "adapters.canbus.signals",
 ]
 
 
