@@ -31,6 +31,8 @@ MODULES = [
     "adapters.prom.rates",
     "adapters.canbus",
     "adapters.canbus.signals",
+    "adapters.snmp",
+    "adapters.snmp.oids",
 ]
 
 
