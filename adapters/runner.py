@@ -12,14 +12,15 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 from adapters.base import Adapter, ProbeResult, Publish, classify_error
 from adapters.config import EndpointSpec
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, ErrorKind
+from adapters.selfmetrics import AdapterMetrics
 from padit_stream.core.wire import encode_metric, metric_key
 
 __all__ = [
@@ -144,6 +145,7 @@ class Runner:
         publish: where records go (see :class:`KafkaPublisher`).
         max_concurrency: probes in flight at once, over all endpoints.
         rng: randomness for jitter (tests pass a seeded one).
+        metrics: where probe outcomes and durations, records and publish errors are counted.
     """
 
     def __init__(
@@ -153,8 +155,10 @@ class Runner:
         *,
         max_concurrency: int = 32,
         rng: random.Random | None = None,
+        metrics: AdapterMetrics | None = None,
     ) -> None:
         self.specs = list(specs)
+        self.metrics = metrics
         self._publish = publish
         self._sem = asyncio.Semaphore(max_concurrency)
         self._rng = rng or random.Random()
@@ -174,6 +178,8 @@ class Runner:
         for spec in self.specs:
             adapter = spec.adapter_cls(spec.config)
             self.adapters.append(adapter)
+            if self.metrics is not None:
+                adapter.on_up = self._up_counter(spec)
             body = self._stream(spec, adapter) if adapter.streaming else self._probe(spec, adapter)
             tasks.append(asyncio.create_task(body, name=f"adapter:{spec.config.id}"))
         stopper = asyncio.create_task(self._stop.wait())
@@ -195,15 +201,29 @@ class Runner:
                 await stopper
         return self.stats
 
+    def _up_counter(self, spec: EndpointSpec) -> Callable[[bool, ErrorKind | None], None]:
+        metrics = self.metrics
+        assert metrics is not None
+
+        def counted(ok: bool, error: ErrorKind | None) -> None:
+            outcome = "ok" if ok else str(error or "internal")
+            metrics.probe_done(spec.adapter_name, spec.config.id, None, outcome)
+
+        return counted
+
     async def _emit(self, records: list[Record]) -> None:
         for key, value, ts in records:
             try:
                 await self._publish(key, value, ts)
                 self.stats.records += 1
+                if self.metrics is not None:
+                    self.metrics.records.inc()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self.stats.publish_errors += 1
+                if self.metrics is not None:
+                    self.metrics.publish_errors.inc()
                 log.exception("publish failed for key %r", key)
 
     async def _sleep_until(self, deadline: float) -> None:
@@ -225,6 +245,7 @@ class Runner:
                 if self._stop.is_set():
                     break
                 now = time.time()
+                t0 = time.perf_counter()
                 async with self._sem:
                     try:
                         async with asyncio.timeout(spec.timeout_sec):
@@ -243,6 +264,12 @@ class Runner:
                         results = [ProbeResult(error=kind, detail=str(exc))]
                         if not started:
                             await self._cleanup(adapter, failed=True)
+                if self.metrics is not None:
+                    failed = next((r.error for r in results if not r.ok), None)
+                    self.metrics.probe_done(
+                        spec.adapter_name, cfg.id, time.perf_counter() - t0,
+                        "ok" if failed is None else str(failed),
+                    )  # fmt: skip
                 records = to_records(
                     results, source_id=cfg.source, protocol=adapter.protocol,
                     labels=cfg.labels, now=now,
@@ -314,11 +341,19 @@ class KafkaPublisher:
     replica, and retries do not duplicate it. Leaving the context flushes.
     """
 
-    def __init__(self, broker: str, topic: str = DEFAULT_TOPIC, **producer_options: Any) -> None:
+    def __init__(
+        self,
+        broker: str,
+        topic: str = DEFAULT_TOPIC,
+        *,
+        on_delivery_error: Callable[[], None] | None = None,
+        **producer_options: Any,
+    ) -> None:
         self.bootstrap = normalize_bootstrap(broker)
         self.topic = topic
         self._options = producer_options
         self._producer: Any = None
+        self._on_delivery_error = on_delivery_error
         self.delivery_errors = 0
 
     async def __aenter__(self) -> KafkaPublisher:
@@ -352,6 +387,8 @@ class KafkaPublisher:
     def _delivered(self, fut: asyncio.Future[Any]) -> None:
         if not fut.cancelled() and fut.exception() is not None:
             self.delivery_errors += 1
+            if self._on_delivery_error is not None:
+                self._on_delivery_error()
             log.error("delivery to %s failed: %s", self.topic, fut.exception())
 
     async def flush(self) -> None:

@@ -33,6 +33,7 @@ MODULES = [
     "adapters.canbus.signals",
     "adapters.snmp",
     "adapters.snmp.oids",
+    "adapters.selfmetrics",
 ]
 
 
