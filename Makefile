@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench run clean
+.PHONY: setup peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench bench-adapters run clean
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,12 @@ test: setup peers kafka-fetch k8s-tools lint
 
 bench: setup kafka-up
 	$(PY) -m padit_stream.bench
+
+# Metrics/s one adapters process handles: MQTT (mosquitto + a publisher process) and CAN
+# (can.player over udp_multicast), records into memory, then into Kafka.
+bench-adapters: setup kafka-up
+	$(PY) -m adapters.bench
+	$(PY) -m adapters.bench --broker 127.0.0.1:$(KAFKA_PORT)
 
 run: setup kafka-up
 	bash scripts/run-demo.sh
