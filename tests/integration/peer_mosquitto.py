@@ -18,7 +18,14 @@ class Mosquitto:
     Attributes: ``port``, ``username``, ``password``.
     """
 
-    def __init__(self, workdir: Path, username: str = "padit", password: str = "s3cret") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        username: str = "padit",
+        password: str = "s3cret",
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """``tls``: (certificate chain PEM, private key PEM) for a TLS-only listener."""
         for tool in ("mosquitto", "mosquitto_passwd", "mosquitto_pub"):
             if shutil.which(tool) is None:
                 raise FileNotFoundError(f"{tool} not installed; {INSTALL_HINT}")
@@ -28,6 +35,7 @@ class Mosquitto:
         self.password = password
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / "mosquitto.log"
+        self.tls = tls
 
     def _prepare(self) -> Path:
         pw = self.dir / "passwd"
@@ -37,8 +45,12 @@ class Mosquitto:
             check=True, capture_output=True,
         )  # fmt: skip
         conf = self.dir / "mosquitto.conf"
+        tls = ""
+        if self.tls is not None:
+            tls = f"certfile {self.tls[0]}\nkeyfile {self.tls[1]}\n"
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            f"{tls}"
             "allow_anonymous false\n"
             f"password_file {pw}\n"
             "persistence false\n"
@@ -76,6 +88,14 @@ class Mosquitto:
         subprocess.run(
             ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-u", self.username,
              "-P", self.password, "-q", str(qos), "-t", topic, "-m", payload],
+            check=True, capture_output=True, timeout=10,
+        )  # fmt: skip
+
+    def publish_tls(self, topic: str, payload: str, ca_file: Path) -> None:
+        """:meth:`publish` over the TLS listener, verifying the broker with ``ca_file``."""
+        subprocess.run(
+            ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-u", self.username,
+             "-P", self.password, "--cafile", str(ca_file), "-t", topic, "-m", payload],
             check=True, capture_output=True, timeout=10,
         )  # fmt: skip
 

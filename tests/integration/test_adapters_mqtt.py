@@ -176,3 +176,32 @@ async def test_no_broker_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     async with streaming(a) as got:
         await until(lambda: sum(s.metric_name == "up" for s in got) >= 2, "two attempts")
     assert {(s.value, s.labels["error"]) for s in got} == {(0.0, "refused")}
+
+
+async def test_tls_with_the_broker_ca_and_a_wrong_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trustme = pytest.importorskip("trustme", reason="trustme is a dev dependency")
+    ca, other_ca = trustme.CA(), trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    chain, key = tmp_path / "server.pem", tmp_path / "server.key"
+    chain.write_bytes(b"".join(p.bytes() for p in cert.cert_chain_pems))
+    cert.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    other_ca.cert_pem.write_to_path(str(tmp_path / "other.pem"))
+    try:
+        broker = Mosquitto(tmp_path, tls=(chain, key))
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    monkeypatch.setenv("PADIT_TEST_MQTT_PASSWORD", broker.password)
+    with broker:
+        good = adapter(broker, tls={"ca_file": str(tmp_path / "ca.pem")})
+        async with streaming(good) as got:
+            await until(lambda: any(s.metric_name == "up" for s in got), "connected")
+            await asyncio.to_thread(broker.publish_tls, "q/dev9", "1.5", tmp_path / "ca.pem")
+            await until(lambda: any(s.source_id == "dev9" for s in got), "message over TLS")
+        assert [s.value for s in got if s.metric_name == "up"][0] == 1.0
+        bad = adapter(broker, tls={"ca_file": str(tmp_path / "other.pem")})
+        async with streaming(bad) as got:
+            await until(lambda: any(s.metric_name == "up" for s in got), "first attempt")
+        assert {(s.value, s.labels["error"]) for s in got} == {(0.0, "tls")}
