@@ -200,7 +200,7 @@ async def test_tls_with_the_broker_ca_and_a_wrong_one(
             await until(lambda: any(s.metric_name == "up" for s in got), "connected")
             await asyncio.to_thread(broker.publish_tls, "q/dev9", "1.5", tmp_path / "ca.pem")
             await until(lambda: any(s.source_id == "dev9" for s in got), "message over TLS")
-        assert [s.value for s in got if s.metric_name == "up"][0] == 1.0
+        assert next(s.value for s in got if s.metric_name == "up") == 1.0
         bad = adapter(broker, tls={"ca_file": str(tmp_path / "other.pem")})
         async with streaming(bad) as got:
             await until(lambda: any(s.metric_name == "up" for s in got), "first attempt")
