@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.base import Adapter, ProbeResult, Publish, classify_error
 from adapters.config import EndpointSpec
-from adapters.errors import AdapterError, ErrorKind
+from adapters.errors import AdapterError
 from adapters.selfmetrics import AdapterMetrics
 from padit_stream.core.wire import encode_metric, metric_key
 
@@ -179,7 +179,7 @@ class Runner:
             adapter = spec.adapter_cls(spec.config)
             self.adapters.append(adapter)
             if self.metrics is not None:
-                adapter.on_up = self._up_counter(spec)
+                adapter.on_up = self.metrics.up_hook(spec.adapter_name, spec.config.id)
             body = self._stream(spec, adapter) if adapter.streaming else self._probe(spec, adapter)
             tasks.append(asyncio.create_task(body, name=f"adapter:{spec.config.id}"))
         stopper = asyncio.create_task(self._stop.wait())
@@ -200,16 +200,6 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError):
                 await stopper
         return self.stats
-
-    def _up_counter(self, spec: EndpointSpec) -> Callable[[bool, ErrorKind | None], None]:
-        metrics = self.metrics
-        assert metrics is not None
-
-        def counted(ok: bool, error: ErrorKind | None) -> None:
-            outcome = "ok" if ok else str(error or "internal")
-            metrics.probe_done(spec.adapter_name, spec.config.id, None, outcome)
-
-        return counted
 
     async def _emit(self, records: list[Record]) -> None:
         for key, value, ts in records:

@@ -9,11 +9,12 @@ Each process has its own registry, served by :meth:`AdapterMetrics.serve`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, ErrorKind
 
 __all__ = ["AdapterMetrics", "parse_listen"]
 
@@ -75,6 +76,14 @@ class AdapterMetrics:
         if seconds is not None:
             self.probe_duration.labels(adapter, endpoint).observe(seconds)
         self.probes.labels(adapter, endpoint, outcome).inc()
+
+    def up_hook(self, adapter: str, endpoint: str) -> Callable[[bool, ErrorKind | None], None]:
+        """A streaming adapter's ``on_up``: each ``up`` it reports counts as a probe."""
+
+        def counted(ok: bool, error: ErrorKind | None) -> None:
+            self.probe_done(adapter, endpoint, None, "ok" if ok else str(error or "internal"))
+
+        return counted
 
     def serve(self, host: str, port: int) -> int:
         """Serve ``/metrics`` over HTTP from a daemon thread; returns the bound port."""
