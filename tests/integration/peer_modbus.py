@@ -8,7 +8,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.integration.peers import INSTALL_HINT, free_port
+from tests.integration.peers import INSTALL_HINT, free_port, wait_for
 
 __all__ = ["ModbusServer", "build_modbus_server"]
 
@@ -55,6 +55,12 @@ class ModbusServer:
                 self.requests.append(
                     (int(f["unit"]), int(f["fn"]), int(f["addr"]), int(f["count"]))
                 )
+
+    def wait_requests(self, n: int, timeout: float = 10) -> list[tuple[int, int, int, int]]:
+        """The request log once it holds ``n`` entries (the server logs each before replying,
+        but this process reads the log on a thread of its own)."""
+        wait_for(lambda: len(self.requests) >= n, timeout, f"{n} logged Modbus requests")
+        return list(self.requests)
 
     def __enter__(self) -> ModbusServer:
         self.proc = subprocess.Popen(

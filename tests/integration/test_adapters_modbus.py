@@ -118,10 +118,12 @@ async def test_every_type_and_order_in_four_requests(server: ModbusServer) -> No
         assert {k: got[k].value for k in EXPECTED} == pytest.approx(EXPECTED)
         assert got["temp"].unit == "C"
         # holding 0..20 (gap of 5 within max_gap 8), input, coils 3..4, discrete: 4 requests.
-        assert sorted(server.requests) == [(1, 1, 3, 2), (1, 2, 1, 1), (1, 3, 0, 21), (1, 4, 0, 1)]
+        assert sorted(server.wait_requests(4)) == [
+            (1, 1, 3, 2), (1, 2, 1, 1), (1, 3, 0, 21), (1, 4, 0, 1),
+        ]  # fmt: skip
         assert got["modbus.requests"].value == 4
         await a.collect()
-        assert len(server.requests) == 8  # one connection, reused
+        assert len(server.wait_requests(8)) == 8
     finally:
         await a.cleanup(False)
 
@@ -137,7 +139,7 @@ async def test_device_that_never_answers_is_a_timeout(server: ModbusServer) -> N
     assert [r.error for r in failed] == ["timeout"]
     err = by_name(failed)["modbus.read_error"]
     assert err.labels["unit_id"] == "99" and err.labels["error"] == "timeout"
-    assert (99, 3, 0, 1) in server.requests
+    assert (99, 3, 0, 1) in server.wait_requests(2)
     # The device behind unit 1 still answered.
     assert by_name(results)["y"].value == 65000
 
