@@ -21,7 +21,14 @@ from pathlib import Path
 import aiomqtt
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from adapters.base import Adapter, EndpointConfig, Publish, Sample, resolve_path
+from adapters.base import (
+    Adapter,
+    EndpointConfig,
+    Publish,
+    Sample,
+    classify_error,
+    resolve_path,
+)
 from adapters.errors import ErrorKind
 from adapters.mqtt.mapping import MappingError, Subscription, map_message, topic_matches
 from adapters.stream import RecordEmitter, UnmappedLog, reconnect_delay
@@ -172,6 +179,11 @@ class MqttAdapter(Adapter[MqttEndpoint]):
             except aiomqtt.MqttError as exc:
                 failures += 1
                 await em.up(False, error_kind(exc), f"{cfg.host}:{cfg.port}: {exc}")
+            except (OSError, ValueError) as exc:
+                # Raised around aiomqtt rather than wrapped by it (a TLS file gone, a socket
+                # option refused): still a failed connection, still retried.
+                failures += 1
+                await em.up(False, classify_error(exc), f"{cfg.host}:{cfg.port}: {exc!r}")
             if self.stopping:
                 break
             delay = reconnect_delay(

@@ -205,3 +205,17 @@ async def test_tls_with_the_broker_ca_and_a_wrong_one(
         async with streaming(bad) as got:
             await until(lambda: any(s.metric_name == "up" for s in got), "first attempt")
         assert {(s.value, s.labels["error"]) for s in got} == {(0.0, "tls")}
+
+
+async def test_a_ca_file_gone_after_start_up_is_data_and_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("placeholder; removed before the first connect\n")
+    broker = Mosquitto(tmp_path)  # never started: the TLS context fails before any connect
+    monkeypatch.setenv("PADIT_TEST_MQTT_PASSWORD", "x")
+    a = adapter(broker, tls={"ca_file": str(ca)})
+    ca.unlink()
+    async with streaming(a) as got:
+        await until(lambda: sum(s.metric_name == "up" for s in got) >= 2, "two attempts")
+    assert {s.value for s in got} == {0.0}
