@@ -6,8 +6,8 @@ PY := $(VENV)/bin/python
 KAFKA_PORT ?= 9092
 export KAFKA_PORT
 
-.PHONY: setup ui ui-lint ui-test peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench soak run clean \
-	dashboards
+.PHONY: setup ui ui-lint ui-test peers kafka-fetch k8s-tools kafka-up kafka-down lint format test test-unit bench \
+	bench-adapters soak run clean dashboards
 
 setup: $(VENV)/.installed ui
 
@@ -84,6 +84,12 @@ soak: setup kafka-fetch
 # Grafana dashboards (config/grafana/*.json) from scripts/grafana_dashboards.py (grafanalib).
 dashboards: setup
 	$(PY) scripts/grafana_dashboards.py
+
+# Metrics/s one adapters process handles: MQTT (mosquitto + a publisher process) and CAN
+# (can.player over udp_multicast), records into memory, then into Kafka.
+bench-adapters: setup kafka-up
+	$(PY) -m adapters.bench
+	$(PY) -m adapters.bench --broker 127.0.0.1:$(KAFKA_PORT)
 
 run: setup kafka-up
 	bash scripts/run-demo.sh

@@ -54,6 +54,8 @@ class Sample:
     labels: Mapping[str, str] = field(default_factory=dict)
     #: Event time (epoch seconds); ``None`` means the time of the probe.
     timestamp: float | None = None
+    #: The series' source when it is not the endpoint's (a scraped target's ``instance``).
+    source_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +132,8 @@ class Adapter(abc.ABC, Generic[ConfigT]):
     def __init__(self, config: ConfigT) -> None:
         self.config = config
         self._stopping = asyncio.Event()
+        #: Streaming adapters report each ``up`` here ``(ok, error)``; the runner sets it.
+        self.on_up: Callable[[bool, ErrorKind | None], None] | None = None
 
     @classmethod
     def parse_endpoint(cls, raw: Any, base_dir: Path | None = None) -> EndpointConfig:

@@ -1,6 +1,7 @@
 """``padit-adapters``: run, check or list adapters.
 
 padit-adapters run config/adapters.yaml [--broker kafka://127.0.0.1:9092] [--topic T]
+                   [--metrics-listen 127.0.0.1:9465 | off]
 padit-adapters check config/adapters.yaml
 padit-adapters list [--plugin-dir DIR]
 """
@@ -15,10 +16,11 @@ import signal
 import sys
 from pathlib import Path
 
-from adapters.config import load_config
+from adapters.config import AdaptersConfig, load_config
 from adapters.errors import AdapterConfigError, AdapterError
 from adapters.registry import AdapterRegistry
 from adapters.runner import DEFAULT_BROKER, DEFAULT_TOPIC, KafkaPublisher, Runner
+from adapters.selfmetrics import AdapterMetrics, parse_listen
 from padit_stream.security import aiokafka_kwargs, security_from_env
 
 __all__ = ["main"]
@@ -41,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--topic", default=DEFAULT_TOPIC, help="metrics topic")
     run.add_argument("--concurrency", type=int, default=32, help="probes in flight at once")
+    run.add_argument(
+        "--metrics-listen",
+        default=os.environ.get("PADIT_ADAPTER_METRICS", "127.0.0.1:9465"),
+        help="HOST:PORT of this process's Prometheus /metrics, or off (env PADIT_ADAPTER_METRICS)",
+    )
     check = sub.add_parser("check", help="validate CONFIG and exit")
     check.add_argument("config", type=Path)
     lst = sub.add_parser("list", help="list the adapters found")
@@ -50,11 +57,27 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    listen = parse_listen(args.metrics_listen)
+    metrics = AdapterMetrics()
+    if listen is not None:
+        port = metrics.serve(*listen)
+        log.info("metrics on http://%s:%d/metrics", listen[0], port)
+    try:
+        return await _run_with(args, cfg, metrics)
+    finally:
+        metrics.close()
+
+
+async def _run_with(args: argparse.Namespace, cfg: AdaptersConfig, metrics: AdapterMetrics) -> int:
     loop = asyncio.get_running_loop()
     # TLS/SASL from the PADIT_KAFKA_* variables, as the stream job reads them.
     security = aiokafka_kwargs(security_from_env(), where="PADIT_KAFKA_*")
-    async with KafkaPublisher(args.broker, args.topic, **security) as pub:
-        runner = Runner(cfg.endpoints, pub.publish, max_concurrency=args.concurrency)
+    async with KafkaPublisher(
+        args.broker, args.topic, on_delivery_error=metrics.publish_errors.inc, **security
+    ) as pub:
+        runner = Runner(
+            cfg.endpoints, pub.publish, max_concurrency=args.concurrency, metrics=metrics
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.stop)
         log.info(

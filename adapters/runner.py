@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from adapters.base import Adapter, ProbeResult, Publish, classify_error
 from adapters.config import EndpointSpec
 from adapters.errors import AdapterError
+from adapters.selfmetrics import AdapterMetrics
 from padit_stream.schema import encode_metric, metric_key
 
 __all__ = [
@@ -63,15 +64,21 @@ def to_records(
     out: list[Record] = []
 
     def add(
-        name: str, value: float, unit: str, mtype: str, extra: dict[str, str], ts: float
+        name: str,
+        value: float,
+        unit: str,
+        mtype: str,
+        extra: dict[str, str],
+        ts: float,
+        source: str = source_id,
     ) -> None:
         lab = {**labels, **extra} if extra else labels
         out.append(
             (
-                metric_key(source_id, name),
+                metric_key(source, name),
                 encode_metric(
                     ts,
-                    source_id,
+                    source,
                     name,
                     value,
                     unit=unit,
@@ -87,7 +94,10 @@ def to_records(
     for res in results:
         for s in res.samples:
             ts = now if s.timestamp is None else s.timestamp
-            add(s.metric_name, s.value, s.unit, s.metric_type, dict(s.labels), ts)
+            add(
+                s.metric_name, s.value, s.unit, s.metric_type, dict(s.labels), ts,
+                s.source_id or source_id,
+            )  # fmt: skip
         if res.probe is not None:
             extra = {} if res.ok else {"error": str(res.error)}
             add(f"{res.probe}.up", 1.0 if res.ok else 0.0, "", "gauge", extra, now)
@@ -135,6 +145,7 @@ class Runner:
         publish: where records go (see :class:`KafkaPublisher`).
         max_concurrency: probes in flight at once, over all endpoints.
         rng: randomness for jitter (tests pass a seeded one).
+        metrics: where probe outcomes and durations, records and publish errors are counted.
     """
 
     def __init__(
@@ -144,8 +155,10 @@ class Runner:
         *,
         max_concurrency: int = 32,
         rng: random.Random | None = None,
+        metrics: AdapterMetrics | None = None,
     ) -> None:
         self.specs = list(specs)
+        self.metrics = metrics
         self._publish = publish
         self._sem = asyncio.Semaphore(max_concurrency)
         self._rng = rng or random.Random()
@@ -165,6 +178,8 @@ class Runner:
         for spec in self.specs:
             adapter = spec.adapter_cls(spec.config)
             self.adapters.append(adapter)
+            if self.metrics is not None:
+                adapter.on_up = self.metrics.up_hook(spec.adapter_name, spec.config.id)
             body = self._stream(spec, adapter) if adapter.streaming else self._probe(spec, adapter)
             tasks.append(asyncio.create_task(body, name=f"adapter:{spec.config.id}"))
         stopper = asyncio.create_task(self._stop.wait())
@@ -191,10 +206,14 @@ class Runner:
             try:
                 await self._publish(key, value, ts)
                 self.stats.records += 1
+                if self.metrics is not None:
+                    self.metrics.records.inc()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self.stats.publish_errors += 1
+                if self.metrics is not None:
+                    self.metrics.publish_errors.inc()
                 log.exception("publish failed for key %r", key)
 
     async def _sleep_until(self, deadline: float) -> None:
@@ -216,6 +235,7 @@ class Runner:
                 if self._stop.is_set():
                     break
                 now = time.time()
+                t0 = time.perf_counter()
                 async with self._sem:
                     try:
                         async with asyncio.timeout(spec.timeout_sec):
@@ -234,6 +254,12 @@ class Runner:
                         results = [ProbeResult(error=kind, detail=str(exc))]
                         if not started:
                             await self._cleanup(adapter, failed=True)
+                if self.metrics is not None:
+                    failed = next((r.error for r in results if not r.ok), None)
+                    self.metrics.probe_done(
+                        spec.adapter_name, cfg.id, time.perf_counter() - t0,
+                        "ok" if failed is None else str(failed),
+                    )  # fmt: skip
                 records = to_records(
                     results, source_id=cfg.source, protocol=adapter.protocol,
                     labels=cfg.labels, now=now,
@@ -305,11 +331,19 @@ class KafkaPublisher:
     replica, and retries do not duplicate it. Leaving the context flushes.
     """
 
-    def __init__(self, broker: str, topic: str = DEFAULT_TOPIC, **producer_options: Any) -> None:
+    def __init__(
+        self,
+        broker: str,
+        topic: str = DEFAULT_TOPIC,
+        *,
+        on_delivery_error: Callable[[], None] | None = None,
+        **producer_options: Any,
+    ) -> None:
         self.bootstrap = normalize_bootstrap(broker)
         self.topic = topic
         self._options = producer_options
         self._producer: Any = None
+        self._on_delivery_error = on_delivery_error
         self.delivery_errors = 0
 
     async def __aenter__(self) -> KafkaPublisher:
@@ -343,6 +377,8 @@ class KafkaPublisher:
     def _delivered(self, fut: asyncio.Future[Any]) -> None:
         if not fut.cancelled() and fut.exception() is not None:
             self.delivery_errors += 1
+            if self._on_delivery_error is not None:
+                self._on_delivery_error()
             log.error("delivery to %s failed: %s", self.topic, fut.exception())
 
     async def flush(self) -> None:

@@ -5,6 +5,8 @@
 # Debian's build through executable_path: its own browser download cannot work here).
 # prometheus (with promtool) and prometheus-alertmanager for
 # the monitoring tests (PADIT is scraped by one and pushes alerts to the other).
+# mosquitto (MQTT), libmodbus + gcc + mbpoll (Modbus/TCP),
+# prometheus-node-exporter (Prometheus scrape), snmpd + snmp tools (SNMP v2c/v3).
 # Idempotent: returns at once when everything is there.
 set -euo pipefail
 
@@ -19,6 +21,16 @@ PKGS=(
     chromium
     prometheus
     prometheus-alertmanager
+    mosquitto
+    mosquitto-clients
+    libmodbus-dev
+    gcc
+    libc6-dev
+    pkg-config
+    mbpoll
+    prometheus-node-exporter
+    snmpd
+    snmp
 )
 
 missing=()

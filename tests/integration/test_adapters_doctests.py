@@ -21,6 +21,19 @@ MODULES = [
     "adapters.oran.ecpri",
     "adapters.oran.netconf",
     "adapters.oran.udp_echo",
+    "adapters.stream",
+    "adapters.mqtt",
+    "adapters.mqtt.mapping",
+    "adapters.modbus",
+    "adapters.modbus.registers",
+    "adapters.prom",
+    "adapters.prom.exposition",
+    "adapters.prom.rates",
+    "adapters.canbus",
+    "adapters.canbus.signals",
+    "adapters.snmp",
+    "adapters.snmp.oids",
+    "adapters.selfmetrics",
 ]
 
 

@@ -52,7 +52,7 @@ async def test_runner_publishes_keyed_metrics_and_survives_dead_endpoints(
     )
     proc = await asyncio.create_subprocess_exec(
         PYTHON, "-m", "adapters", "run", str(cfg),
-        "--broker", f"kafka://{kafka_bootstrap}", "--topic", topic,
+        "--broker", f"kafka://{kafka_bootstrap}", "--topic", topic, "--metrics-listen", "off",
         cwd=REPO_ROOT, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     consumer = AIOKafkaConsumer(

@@ -201,7 +201,7 @@ async def test_broker_restart_mid_stream(tmp_path: Path) -> None:
         )
         adapters = subprocess.Popen(
             [sys.executable, "-m", "adapters", "run", str(cfg), "--broker", broker.bootstrap,
-             "--topic", stream.topic("metrics")],
+             "--topic", stream.topic("metrics"), "--metrics-listen", "127.0.0.1:0"],
             cwd=REPO_ROOT, env={**os.environ}, stdout=(tmp_path / "adapters.log").open("wb"),
             stderr=subprocess.STDOUT,
         )  # fmt: skip
