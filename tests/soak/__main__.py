@@ -214,17 +214,21 @@ class Soak:
         if fault.kind == "sigstop":
             assert w.proc is not None
             os.kill(w.proc.pid, signal.SIGSTOP)
-            await asyncio.sleep(PAUSE_SEC)
-            os.kill(w.proc.pid, signal.SIGCONT)
+            try:
+                await asyncio.sleep(PAUSE_SEC)
+            finally:  # a stopped worker left behind would look like a hung one
+                os.kill(w.proc.pid, signal.SIGCONT)
             took = await wait_ready(self.workers)
             return f"w{fault.target} paused {PAUSE_SEC:.0f} s; all ready {took:.0f} s after"
         if fault.kind == "broker_bounce":
             self.feeder.running.clear()
-            await self.feeder.producer.flush()
-            await asyncio.to_thread(self.broker.down)
-            await asyncio.sleep(BROKER_DOWN_SEC)
-            await asyncio.to_thread(self.broker.start)
-            self.feeder.running.set()
+            try:
+                await self.feeder.producer.flush()
+                await asyncio.to_thread(self.broker.down)
+                await asyncio.sleep(BROKER_DOWN_SEC)
+            finally:  # whatever failed, the broker comes back and the feed goes on
+                await asyncio.to_thread(self.broker.start)
+                self.feeder.running.set()
             took = await wait_ready(self.workers)
             return f"broker down {BROKER_DOWN_SEC} s; all ready {took:.0f} s after restart"
         if fault.kind == "receiver_down":
