@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import trustme
 
-from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Delivery, Dispatcher
+from padit_stream.alerting import AlertEngine, AlertingConfig, Delivery, Dispatcher
 from padit_stream.alerting.notification import Notification
+from padit_stream.schema import Anomaly
 from tests.integration.receivers import SmtpReceiver
 
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from padit_stream.alerting import AlertEngine, AlertingConfig, Anomaly, Delivery, Dispatcher
-from padit_stream.schema import Alert
+from padit_stream.alerting import AlertEngine, AlertingConfig, Delivery, Dispatcher
+from padit_stream.schema import Alert, Anomaly
 from tests.integration.receivers import HttpReceiver, Reply
 
 

@@ -9,14 +9,8 @@ from typing import Any
 
 import pytest
 
-from padit_stream.alerting import (
-    AlertEngine,
-    AlertingConfig,
-    AlertState,
-    Anomaly,
-    Delivery,
-    Dispatcher,
-)
+from padit_stream.alerting import AlertEngine, AlertingConfig, AlertState, Delivery, Dispatcher
+from padit_stream.schema import Anomaly
 from tests.integration.receivers import HttpReceiver, Reply
 
 
